@@ -1,0 +1,46 @@
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import type { AvatarService } from './avatar/service';
+import { AppError, errorBody } from './errors';
+import type { Logger } from './logger';
+import type { Readiness } from './readiness';
+import { avatarRouter } from './routes/avatar';
+import { healthRouter } from './routes/health';
+
+export interface AppDeps {
+  avatars: AvatarService;
+  readiness: Readiness;
+  logger: Logger;
+  defaultSize: number;
+}
+
+/** Errors carry their status; anything else is a 500 whose details stay in the log. */
+function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    if (err instanceof AppError) {
+      res.status(err.statusCode).set(err.headers).json(errorBody(err.code, err.message));
+      return;
+    }
+    const status = (err as { status?: number }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      // Express's own client errors: a malformed percent-encoding, a bad body.
+      res.status(status).json(errorBody('bad_request', 'malformed request'));
+      return;
+    }
+    logger.error({ method: req.method, path: req.path, err: (err as Error).message }, 'unhandled error');
+    res.status(500).json(errorBody('internal_error', 'internal error'));
+  };
+}
+
+/** Builds the Express app without listening (tests hand it to supertest). */
+export function createApp({ avatars, readiness, logger, defaultSize }: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(healthRouter(readiness));
+  app.use(avatarRouter(avatars, defaultSize));
+  app.use((_req, res) => {
+    res.status(404).json(errorBody('not_found', 'no such route'));
+  });
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,84 @@
+import { errorBody } from '../errors';
+import type { AvatarRequest } from './request';
+import { CONTENT_TYPES } from './variant';
+
+export type CacheState = 'HIT' | 'MISS' | 'STALE';
+export type AvatarStatus = 'ok' | 'no-avatar' | 'not-on-whatsapp' | 'pending' | 'error';
+
+/** A complete answer, headers included, so a cached one can be sent again without any work. */
+export interface AvatarResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: Buffer;
+  /** Empty when the response has no ETag (a 404). */
+  etag: string;
+}
+
+/** Seconds a browser (or CDN) may keep the response; 0 means `no-store`. */
+export function cacheControl(maxAgeSeconds: number, staleSeconds = 0): string {
+  if (maxAgeSeconds <= 0) return 'no-store';
+  const swr = staleSeconds > 0 ? `, stale-while-revalidate=${staleSeconds}` : '';
+  return `public, max-age=${maxAgeSeconds}${swr}`;
+}
+
+function commonHeaders(req: AvatarRequest, status: AvatarStatus, cache: CacheState, cacheControlValue: string): Record<string, string> {
+  const headers: Record<string, string> = {
+    'cache-control': cacheControlValue,
+    'x-cache': cache,
+    'x-avatar-status': status,
+    'x-content-type-options': 'nosniff',
+  };
+  if (req.negotiated) headers['vary'] = 'Accept';
+  return headers;
+}
+
+/** An image: the avatar itself or a placeholder. */
+export function imageResponse(
+  req: AvatarRequest,
+  body: Buffer,
+  etag: string,
+  status: AvatarStatus,
+  cache: CacheState,
+  cacheControlValue: string,
+): AvatarResponse {
+  return {
+    statusCode: 200,
+    body,
+    etag,
+    headers: {
+      ...commonHeaders(req, status, cache, cacheControlValue),
+      'content-type': CONTENT_TYPES[req.format],
+      'content-length': String(body.length),
+      etag,
+      'cross-origin-resource-policy': 'cross-origin',
+    },
+  };
+}
+
+/** `?fallback=404`: the app draws its own fallback. */
+export function notFoundResponse(req: AvatarRequest, status: AvatarStatus, cache: CacheState, cacheControlValue: string): AvatarResponse {
+  const body = Buffer.from(JSON.stringify(errorBody('no_avatar', `no avatar to show (${status})`)));
+  return {
+    statusCode: 404,
+    body,
+    etag: '',
+    headers: {
+      ...commonHeaders(req, status, cache, cacheControlValue),
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(body.length),
+    },
+  };
+}
+
+/** Strong comparison per RFC 9110 If-None-Match (weak prefixes match too, as GET allows). */
+export function matchesIfNoneMatch(header: string | undefined, etag: string): boolean {
+  if (!header || !etag) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
+/** The 304 for a cached response: same validators and caching headers, no body. */
+export function notModifiedHeaders(response: AvatarResponse): Record<string, string> {
+  const { 'content-length': _length, 'content-type': _type, ...rest } = response.headers;
+  return rest;
+}

@@ -1,0 +1,154 @@
+import { LRUCache } from 'lru-cache';
+import type { Logger } from '../logger';
+import type { JobWaiter, WaitOutcome } from '../queue/job-waiter';
+import { PIPELINE_VERSION } from '../images/render';
+import type { Placeholders } from './placeholder';
+import type { AvatarRequest } from './request';
+import {
+  cacheControl,
+  imageResponse,
+  notFoundResponse,
+  type AvatarResponse,
+  type AvatarStatus,
+  type CacheState,
+} from './response';
+import type { AvatarMeta, AvatarStore } from './store';
+
+export interface AvatarServiceOptions {
+  missWaitMs: number;
+  browserMaxAgeSeconds: number;
+  staleMaxAgeSeconds: number;
+  memoryCache: { maxBytes: number; ttlMs: number };
+}
+
+export interface AvatarServiceDeps {
+  store: AvatarStore;
+  waiter: JobWaiter;
+  placeholders: Placeholders;
+  logger: Logger;
+  options: AvatarServiceOptions;
+}
+
+export interface AvatarService {
+  /** The response for a request: from memory, from Redis, or after waiting (bounded) for a worker. */
+  serve(req: AvatarRequest): Promise<AvatarResponse>;
+  /** A response already in this process's memory, or undefined; never does I/O. */
+  cached(req: AvatarRequest): AvatarResponse | undefined;
+}
+
+/** The ETag names the content (source hash), the variant and the pipeline that drew it. */
+export const avatarEtag = (hash: string, size: number, format: string): string =>
+  `"v${PIPELINE_VERSION}-${hash.slice(0, 20)}-${size}-${format}"`;
+
+const memoryKey = (req: AvatarRequest): string =>
+  `${req.chatId}|${req.size}|${req.format}|${req.negotiated ? 'n' : ''}|${req.fallback404 ? 'f' : ''}`;
+
+const secondsUntil = (ms: number): number => Math.max(0, Math.floor((ms - Date.now()) / 1000));
+
+export function createAvatarService({ store, waiter, placeholders, logger, options }: AvatarServiceDeps): AvatarService {
+  // Bytes-bounded and short-lived, so several API processes never serve a replaced avatar for long.
+  const memory = new LRUCache<string, AvatarResponse>({
+    maxSize: Math.max(1, options.memoryCache.maxBytes),
+    sizeCalculation: (r) => r.body.length + 512,
+    ttl: Math.max(1, options.memoryCache.ttlMs),
+  });
+  const memoryEnabled = options.memoryCache.maxBytes > 0 && options.memoryCache.ttlMs > 0;
+  // One background refresh per stale chatId per process; BullMQ's jobId dedupes across processes.
+  const refreshing = new LRUCache<string, true>({ max: 10_000, ttl: 30_000 });
+
+  function remember(req: AvatarRequest, response: AvatarResponse, freshUntil: number): void {
+    const ttl = Math.min(options.memoryCache.ttlMs, freshUntil - Date.now());
+    if (!memoryEnabled || ttl <= 0) return;
+    memory.set(memoryKey(req), { ...response, headers: { ...response.headers, 'x-cache': 'HIT' } }, { ttl });
+  }
+
+  async function placeholder(req: AvatarRequest, status: AvatarStatus, cache: CacheState, maxAge: number): Promise<AvatarResponse> {
+    const control = cacheControl(maxAge);
+    if (req.fallback404) return notFoundResponse(req, status, cache, control);
+    const image = await placeholders.get(req.chatId, req.size, req.format);
+    return imageResponse(req, image.body, image.etag, status, cache, control);
+  }
+
+  /** Nothing to show yet: a placeholder browsers must not keep. */
+  const unresolved = (req: AvatarRequest, outcome: WaitOutcome, cache: CacheState) =>
+    placeholder(req, outcome === 'failed' ? 'error' : 'pending', cache, 0);
+
+  async function negative(req: AvatarRequest, meta: AvatarMeta, cache: CacheState): Promise<AvatarResponse> {
+    // Browsers may keep a placeholder no longer than the answer behind it lives.
+    const maxAge = Math.min(options.browserMaxAgeSeconds, secondsUntil(meta.freshUntil));
+    const response = await placeholder(req, meta.status as AvatarStatus, cache, maxAge);
+    remember(req, response, meta.freshUntil);
+    return response;
+  }
+
+  function refreshInBackground(chatId: string): void {
+    if (refreshing.has(chatId)) return;
+    refreshing.set(chatId, true);
+    waiter.refresh(chatId).catch((err: Error) => {
+      refreshing.delete(chatId);
+      logger.warn({ chatId, err: err.message }, 'could not enqueue refresh');
+    });
+  }
+
+  async function lookup(req: AvatarRequest): Promise<AvatarResponse> {
+    const deadline = Date.now() + options.missWaitMs;
+    const waitLeft = () => Math.max(0, deadline - Date.now());
+    let cache: CacheState = 'HIT';
+    let read = await store.read(req.chatId, req.size, req.format);
+
+    if (!read.meta) {
+      cache = 'MISS';
+      const outcome = await waiter.resolve(req.chatId, waitLeft());
+      read = await store.read(req.chatId, req.size, req.format);
+      if (!read.meta) return unresolved(req, outcome, cache);
+    }
+    const meta = read.meta;
+    const fresh = meta.freshUntil > Date.now();
+    if (meta.status !== 'ok') {
+      // Negative answers expire outright (no stale copy): a missing one was handled above.
+      return negative(req, meta, cache);
+    }
+    if (!fresh) {
+      cache = 'STALE';
+      refreshInBackground(req.chatId);
+    }
+
+    let variant = read.variant;
+    if (!variant) {
+      if (cache === 'HIT') cache = 'MISS';
+      const outcome = await waiter.render({ chatId: req.chatId, hash: meta.hash, size: req.size, format: req.format }, waitLeft());
+      variant = (await store.read(req.chatId, req.size, req.format)).variant;
+      if (!variant) return unresolved(req, outcome, cache);
+    }
+
+    const maxAge = fresh
+      ? Math.min(options.browserMaxAgeSeconds, secondsUntil(meta.freshUntil))
+      : options.staleMaxAgeSeconds;
+    const response = imageResponse(
+      req,
+      variant,
+      avatarEtag(meta.hash, req.size, req.format),
+      'ok',
+      cache,
+      cacheControl(maxAge, options.staleMaxAgeSeconds),
+    );
+    if (fresh) remember(req, response, meta.freshUntil);
+    return response;
+  }
+
+  return {
+    cached: (req) => (memoryEnabled ? memory.get(memoryKey(req)) : undefined),
+
+    async serve(req) {
+      const hit = this.cached(req);
+      if (hit) return hit;
+      try {
+        return await lookup(req);
+      } catch (err) {
+        // Redis down or unreachable: never a 500 or a hung request for an <img>.
+        logger.warn({ chatId: req.chatId, err: (err as Error).message }, 'avatar lookup failed');
+        return placeholder(req, 'error', 'MISS', 0);
+      }
+    },
+  };
+}

@@ -1,0 +1,121 @@
+import type { Redis } from 'ioredis';
+import { createKeys } from './keys';
+import type { Format } from './variant';
+
+/** What GetAvatar said about a chatId, as the cache keeps it. */
+export type AnswerStatus = 'ok' | 'no-avatar' | 'not-on-whatsapp';
+
+export interface AvatarMeta {
+  status: AnswerStatus;
+  /** urlAvatar; empty when there is no avatar. */
+  url: string;
+  /** sha256 of the source image; empty when there is no avatar. */
+  hash: string;
+  resolvedAt: number;
+  /** Until then the answer is fresh; afterwards it is served stale while a refresh runs. */
+  freshUntil: number;
+  /** The signed url must not be used after this (its `oe=`); 0 when there is no url. */
+  urlExpiresAt: number;
+}
+
+export interface AvatarRead {
+  meta?: AvatarMeta;
+  variant?: Buffer;
+}
+
+export interface StoreTtl {
+  /** Lifetime of sources and variants, extended when read. */
+  imageSeconds: number;
+}
+
+const META_FIELDS = ['status', 'url', 'hash', 'resolvedAt', 'freshUntil', 'urlExpiresAt'] as const;
+
+/**
+ * One round trip for the request path: the meta hash, and the variant it points to. A variant read with
+ * less than half its lifetime left is extended, so popular images outlive their cached answer.
+ */
+const READ_AVATAR_LUA = `
+local m = redis.call('HMGET', KEYS[1], 'status', 'url', 'hash', 'resolvedAt', 'freshUntil', 'urlExpiresAt')
+local v = false
+if m[3] and m[3] ~= '' then
+  local vk = ARGV[1] .. m[3] .. ARGV[2]
+  v = redis.call('GET', vk)
+  if v and redis.call('TTL', vk) < tonumber(ARGV[3]) / 2 then
+    redis.call('EXPIRE', vk, ARGV[3])
+  end
+end
+m[7] = v
+return m
+`;
+
+type ReadAvatarCommand = (
+  metaKey: string,
+  variantPrefix: string,
+  variantSuffix: string,
+  imageTtl: number,
+) => Promise<(Buffer | null)[]>;
+
+export interface AvatarStore {
+  read(chatId: string, size: number, format: Format): Promise<AvatarRead>;
+  readMeta(chatId: string): Promise<AvatarMeta | undefined>;
+  writeMeta(chatId: string, meta: AvatarMeta, ttlSeconds: number): Promise<void>;
+  getSource(hash: string): Promise<Buffer | null>;
+  putSource(hash: string, bytes: Buffer): Promise<void>;
+  hasVariant(hash: string, size: number, format: Format): Promise<boolean>;
+  putVariant(hash: string, size: number, format: Format, bytes: Buffer): Promise<void>;
+}
+
+function toMeta(fields: (string | Buffer | null | undefined)[]): AvatarMeta | undefined {
+  const [status, url, hash, resolvedAt, freshUntil, urlExpiresAt] = fields.map((f) => (f == null ? undefined : String(f)));
+  if (status !== 'ok' && status !== 'no-avatar' && status !== 'not-on-whatsapp') return undefined;
+  return {
+    status,
+    url: url ?? '',
+    hash: hash ?? '',
+    resolvedAt: Number(resolvedAt) || 0,
+    freshUntil: Number(freshUntil) || 0,
+    urlExpiresAt: Number(urlExpiresAt) || 0,
+  };
+}
+
+export function createAvatarStore(redis: Redis, keyPrefix: string, ttl: StoreTtl): AvatarStore {
+  const keys = createKeys(keyPrefix);
+  if (!('readAvatarBuffer' in redis)) {
+    redis.defineCommand('readAvatar', { numberOfKeys: 1, lua: READ_AVATAR_LUA });
+  }
+  const readAvatar = (redis as unknown as { readAvatarBuffer: ReadAvatarCommand }).readAvatarBuffer.bind(redis);
+
+  return {
+    async read(chatId, size, format) {
+      const reply = await readAvatar(keys.meta(chatId), keys.variantPrefix, `:${size}:${format}`, ttl.imageSeconds);
+      return { meta: toMeta(reply.slice(0, 6)), variant: reply[6] ?? undefined };
+    },
+
+    async readMeta(chatId) {
+      return toMeta(await redis.hmget(keys.meta(chatId), ...META_FIELDS));
+    },
+
+    async writeMeta(chatId, meta, ttlSeconds) {
+      const key = keys.meta(chatId);
+      await redis
+        .multi()
+        .hset(key, { ...meta })
+        .expire(key, ttlSeconds)
+        .exec();
+    },
+
+    getSource: (hash) => redis.getBuffer(keys.source(hash)),
+
+    async putSource(hash, bytes) {
+      await redis.set(keys.source(hash), bytes, 'EX', ttl.imageSeconds);
+    },
+
+    async hasVariant(hash, size, format) {
+      return (await redis.exists(keys.variant(hash, size, format))) === 1;
+    },
+
+    async putVariant(hash, size, format, bytes) {
+      await redis.set(keys.variant(hash, size, format), bytes, 'EX', ttl.imageSeconds);
+    },
+  };
+}

@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import { FORMATS, SIZES, type Format } from './avatar/variant';
+
+/**
+ * Typed configuration: the only module that knows environment variable names.
+ * `loadConfig(process.env)` is called by entry points; everything else receives a `Config`.
+ */
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean));
+const url = z.url({ protocol: /^https?$/ });
+const redisUrl = z.url({ protocol: /^rediss?$/ });
+
+const schema = z.object({
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+  QUEUE_REDIS_URL: redisUrl.optional(),
+  KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_{}-]+$/, 'letters, digits, _ - { } only')
+    .default('avatar-cdn'),
+  REDIS_COMMAND_TIMEOUT_MS: int(50, 60_000).default(1000),
+
+  GREEN_API_URL: url.default('https://api.green-api.com'),
+  GREEN_API_ID_INSTANCE: z.string().regex(/^\d+$/, 'digits only'),
+  GREEN_API_TOKEN_INSTANCE: z.string().min(1),
+  GREEN_API_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  GREEN_API_RATE_PER_SEC: int(1, 1000).default(10),
+
+  AVATAR_SOURCE_HOSTS: csv.default(['pps.whatsapp.net']),
+  AVATAR_SOURCE_ALLOW_HTTP: bool.default(false),
+  MAX_SOURCE_BYTES: int(1024).default(5 * 1024 * 1024),
+  MAX_SOURCE_PIXELS: int(1).default(4096 * 4096),
+  DOWNLOAD_TIMEOUT_MS: int(100, 120_000).default(10_000),
+
+  AVATAR_TTL_SECONDS: int(1).default(86_400),
+  NEGATIVE_TTL_SECONDS: int(1).default(3600),
+  IMAGE_TTL_SECONDS: int(1).default(30 * 86_400),
+  BROWSER_MAX_AGE_SECONDS: int(0).default(3600),
+  STALE_MAX_AGE_SECONDS: int(0).default(60),
+  MISS_WAIT_MS: int(0, 60_000).default(3000),
+  DEFAULT_SIZE: z.coerce
+    .number()
+    .refine((n): n is (typeof SIZES)[number] => (SIZES as readonly number[]).includes(n), `one of ${SIZES.join(', ')}`)
+    .default(128),
+  DEFAULT_FORMAT: z.enum(FORMATS).default('webp'),
+  MEMORY_CACHE_MB: int(0, 4096).default(64),
+  MEMORY_CACHE_TTL_MS: int(0).default(10_000),
+
+  WORKER_CONCURRENCY: int(1, 256).default(4),
+  RENDER_CONCURRENCY: int(1, 64).default(2),
+});
+
+export type Env = Record<string, string | undefined>;
+
+export interface Config {
+  port: number;
+  host: string;
+  logLevel: z.infer<typeof schema>['LOG_LEVEL'];
+  redis: { url: string; queueUrl: string; commandTimeoutMs: number; keyPrefix: string };
+  greenApi: { url: string; idInstance: string; apiToken: string; timeoutMs: number; ratePerSec: number };
+  source: {
+    allowedHosts: string[];
+    allowHttp: boolean;
+    maxBytes: number;
+    maxPixels: number;
+    timeoutMs: number;
+  };
+  ttl: {
+    avatarSeconds: number;
+    negativeSeconds: number;
+    imageSeconds: number;
+    browserMaxAgeSeconds: number;
+    staleMaxAgeSeconds: number;
+  };
+  missWaitMs: number;
+  defaultSize: number;
+  defaultFormat: Format;
+  memoryCache: { maxBytes: number; ttlMs: number };
+  worker: { concurrency: number; renderConcurrency: number };
+}
+
+/** A bad or missing variable; its message is one line that names it. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: Env): Config {
+  // Empty strings mean "unset", as in most .env files.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0]);
+    const reason = issue.code === 'invalid_type' && present[name] === undefined ? 'is required' : `is invalid: ${issue.message}`;
+    throw new ConfigError(`${name} ${reason}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    redis: {
+      url: e.REDIS_URL,
+      queueUrl: e.QUEUE_REDIS_URL ?? e.REDIS_URL,
+      commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
+      keyPrefix: e.KEY_PREFIX,
+    },
+    greenApi: {
+      url: e.GREEN_API_URL.replace(/\/+$/, ''),
+      idInstance: e.GREEN_API_ID_INSTANCE,
+      apiToken: e.GREEN_API_TOKEN_INSTANCE,
+      timeoutMs: e.GREEN_API_TIMEOUT_MS,
+      ratePerSec: e.GREEN_API_RATE_PER_SEC,
+    },
+    source: {
+      allowedHosts: e.AVATAR_SOURCE_HOSTS,
+      allowHttp: e.AVATAR_SOURCE_ALLOW_HTTP,
+      maxBytes: e.MAX_SOURCE_BYTES,
+      maxPixels: e.MAX_SOURCE_PIXELS,
+      timeoutMs: e.DOWNLOAD_TIMEOUT_MS,
+    },
+    ttl: {
+      avatarSeconds: e.AVATAR_TTL_SECONDS,
+      negativeSeconds: e.NEGATIVE_TTL_SECONDS,
+      imageSeconds: e.IMAGE_TTL_SECONDS,
+      browserMaxAgeSeconds: e.BROWSER_MAX_AGE_SECONDS,
+      staleMaxAgeSeconds: e.STALE_MAX_AGE_SECONDS,
+    },
+    missWaitMs: e.MISS_WAIT_MS,
+    defaultSize: e.DEFAULT_SIZE,
+    defaultFormat: e.DEFAULT_FORMAT,
+    memoryCache: { maxBytes: e.MEMORY_CACHE_MB * 1024 * 1024, ttlMs: e.MEMORY_CACHE_TTL_MS },
+    worker: { concurrency: e.WORKER_CONCURRENCY, renderConcurrency: e.RENDER_CONCURRENCY },
+  };
+}

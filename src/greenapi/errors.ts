@@ -1,0 +1,21 @@
+/**
+ * Why a GetAvatar call gave no answer. Messages never contain the request URL, which holds the token.
+ *  - transient:    5xx, network errors, timeouts, WhatsApp-side `reason`s; retry with backoff
+ *  - rate-limited: HTTP 429; pause calls to the instance, then retry
+ *  - unauthorized: 401 wrong token, 403 wrong idInstance, 400 instance not authorized / starting
+ *  - quota:        466 plan quota exceeded
+ *  - rejected:     any other answer we do not understand; not retried blindly
+ */
+export type GreenApiErrorKind = 'transient' | 'rate-limited' | 'unauthorized' | 'quota' | 'rejected';
+
+export class GreenApiError extends Error {
+  override name = 'GreenApiError';
+  constructor(
+    readonly kind: GreenApiErrorKind,
+    message: string,
+    readonly status?: number,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import sharp from 'sharp';
+import type { Format } from '../avatar/variant';
+
+/**
+ * Bump when the pipeline's output changes: it is part of every ETag, so all cached copies downstream
+ * (browsers, CDNs) revalidate and get the new rendering.
+ */
+export const PIPELINE_VERSION = 1;
+
+const SOURCE_FORMATS = new Set(['jpeg', 'png', 'webp']);
+
+export class InvalidImageError extends Error {
+  override name = 'InvalidImageError';
+}
+
+export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * Checks a downloaded source from its header alone (sniffed bytes, not Content-Type): a real JPEG, PNG or
+ * WebP within the pixel budget. A small file that claims a huge canvas is refused before it is decoded.
+ */
+export async function inspectSource(bytes: Buffer, maxPixels: number): Promise<void> {
+  if (bytes.length === 0) throw new InvalidImageError('empty body');
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: maxPixels }).metadata();
+  } catch {
+    throw new InvalidImageError('not a decodable image');
+  }
+  if (!meta.format || !SOURCE_FORMATS.has(meta.format)) {
+    throw new InvalidImageError(`unsupported source format ${meta.format ?? 'unknown'}`);
+  }
+  const pixels = (meta.width ?? 0) * (meta.height ?? 0);
+  if (pixels === 0 || pixels > maxPixels) {
+    throw new InvalidImageError(`source is ${meta.width}x${meta.height}, over the ${maxPixels}-pixel limit`);
+  }
+}
+
+/** The encoder settings per format: small files, and AVIF at a speed-oriented effort. */
+function encode(pipeline: sharp.Sharp, format: Format): sharp.Sharp {
+  switch (format) {
+    case 'webp':
+      return pipeline.webp({ quality: 80, effort: 4 });
+    case 'avif':
+      return pipeline.avif({ quality: 55, effort: 2 });
+    case 'png':
+      return pipeline.png({ compressionLevel: 6, adaptiveFiltering: false });
+    case 'jpeg':
+      // JPEG has no alpha: flatten onto white so transparent sources do not turn black.
+      return pipeline.flatten({ background: '#ffffff' }).jpeg({ quality: 82, mozjpeg: true });
+  }
+}
+
+/** A square size x size thumbnail: orient, cover-crop from the centre, encode. Metadata is not kept. */
+export async function renderVariant(source: Buffer, size: number, format: Format, maxPixels: number): Promise<Buffer> {
+  try {
+    const pipeline = sharp(source, { limitInputPixels: maxPixels, failOn: 'error' })
+      .autoOrient()
+      .resize(size, size, { fit: 'cover', position: 'centre' });
+    return await encode(pipeline, format).toBuffer();
+  } catch (err) {
+    throw new InvalidImageError(`cannot render source: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,43 @@
+import type { DefaultJobOptions } from 'bullmq';
+import type { Format } from '../avatar/variant';
+
+/** Job names, payloads and ids: the contract between the API and the workers. No secrets in job data. */
+
+export const QUEUE_NAMES = { resolve: 'resolve', render: 'render' } as const;
+
+export interface ResolveJob {
+  chatId: string;
+}
+
+export interface RenderJob {
+  chatId: string;
+  hash: string;
+  size: number;
+  format: Format;
+}
+
+export interface JobOutcome {
+  status: string;
+}
+
+/**
+ * Deterministic ids, so one job per chatId (or per variant) exists at a time across every process.
+ * BullMQ refuses ids that look like integers or contain ':'; chatIds are `<digits>@c.us`, hashes are hex.
+ */
+export const resolveJobId = (chatId: string): string => `resolve-${chatId}`;
+export const renderJobId = (job: Pick<RenderJob, 'hash' | 'size' | 'format'>): string =>
+  `render-${job.hash.slice(0, 32)}-${job.size}-${job.format}`;
+
+/** Interactive misses go first; background refreshes and warming wait behind them (lower = sooner). */
+export const PRIORITY = { interactive: 1, background: 10 } as const;
+
+/**
+ * Finished jobs are removed, so the same deterministic id can run again later (a refresh). The answer
+ * lives in the cache, not in the job.
+ */
+export const JOB_DEFAULTS: DefaultJobOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
+  removeOnComplete: true,
+  removeOnFail: true,
+};

@@ -1,0 +1,127 @@
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { closeServer, delay, listenOnLoopback, readBody } from './http-util';
+
+/**
+ * A fake Green API that speaks GetAvatar as documented:
+ * `POST {apiUrl}/waInstance{idInstance}/getAvatar/{apiTokenInstance}` with `{"chatId": "..."}`.
+ * Wrong token: 401; wrong idInstance: 403. Per chatId it answers what it is told, and it counts calls.
+ */
+export type GetAvatarBehaviour =
+  | { kind: 'avatar'; url: string }
+  | { kind: 'no-avatar' }
+  | { kind: 'not-on-whatsapp' }
+  /** HTTP 200 with a `reason` (`bad request data`, `get avatar timeout limit exceeded`, ...). */
+  | { kind: 'reason'; reason: string }
+  /** Any HTTP status and body (429 with Retry-After, 466 with invokeStatus, 500, ...). */
+  | { kind: 'http'; status: number; body?: unknown; headers?: Record<string, string> }
+  /** An exact JSON body with HTTP 200 (e.g. the `available` spelling). */
+  | { kind: 'json'; body: unknown };
+
+export interface GetAvatarCall {
+  chatId: string;
+  at: number;
+}
+
+interface Rule {
+  behaviour: GetAvatarBehaviour;
+  delayMs: number;
+}
+
+export interface FakeGreenApiOptions {
+  idInstance?: string;
+  apiToken?: string;
+  /** What to answer for a chatId nobody configured. */
+  fallback?: GetAvatarBehaviour;
+}
+
+export class FakeGreenApi extends EventEmitter {
+  readonly idInstance: string;
+  readonly apiToken: string;
+  readonly calls: GetAvatarCall[] = [];
+  private readonly rules = new Map<string, Rule>();
+  private readonly queued = new Map<string, GetAvatarBehaviour[]>();
+  private fallback: GetAvatarBehaviour;
+  private server?: Server;
+  url = '';
+
+  constructor(options: FakeGreenApiOptions = {}) {
+    super();
+    this.idInstance = options.idInstance ?? '1101000001';
+    this.apiToken = options.apiToken ?? 'fake-token-d41d8cd98f00b204e9800998ecf8427e';
+    this.fallback = options.fallback ?? { kind: 'not-on-whatsapp' };
+  }
+
+  async start(port = 0): Promise<string> {
+    const { server, url } = await listenOnLoopback((req, res) => void this.handle(req, res), port);
+    this.server = server;
+    this.url = url;
+    return url;
+  }
+
+  close(): Promise<void> {
+    return closeServer(this.server);
+  }
+
+  /** What to answer for a chatId from now on, optionally after a delay. */
+  set(chatId: string, behaviour: GetAvatarBehaviour, delayMs = 0): this {
+    this.rules.set(chatId, { behaviour, delayMs });
+    return this;
+  }
+
+  setFallback(behaviour: GetAvatarBehaviour): this {
+    this.fallback = behaviour;
+    return this;
+  }
+
+  /** Answers the next calls for a chatId with these, in order, then goes back to its rule. */
+  queue(chatId: string, ...behaviours: GetAvatarBehaviour[]): this {
+    this.queued.set(chatId, [...(this.queued.get(chatId) ?? []), ...behaviours]);
+    return this;
+  }
+
+  callsFor(chatId: string): number {
+    return this.calls.filter((c) => c.chatId === chatId).length;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const match = /^\/waInstance([^/]+)\/getAvatar\/([^/?]+)$/.exec(req.url ?? '');
+    if (!match) return this.send(res, 404, { message: 'unknown method' });
+    if (req.method !== 'POST') return this.send(res, 405, { message: 'method not allowed' });
+    if (match[1] !== this.idInstance) return this.send(res, 403, { message: 'Forbidden' });
+    if (match[2] !== this.apiToken) return this.send(res, 401, { message: 'Unauthorized' });
+    let chatId: unknown;
+    try {
+      chatId = (JSON.parse(await readBody(req)) as { chatId?: unknown }).chatId;
+    } catch {
+      return this.send(res, 400, { message: 'body is not JSON' });
+    }
+    if (typeof chatId !== 'string') return this.send(res, 200, { reason: 'bad request data' });
+
+    this.calls.push({ chatId, at: Date.now() });
+    this.emit('call', chatId);
+    const rule = this.rules.get(chatId);
+    const behaviour = this.queued.get(chatId)?.shift() ?? rule?.behaviour ?? this.fallback;
+    if (rule?.delayMs) await delay(rule.delayMs);
+    if (res.destroyed) return;
+    switch (behaviour.kind) {
+      case 'avatar':
+        return this.send(res, 200, { existsWhatsapp: true, urlAvatar: behaviour.url });
+      case 'no-avatar':
+        return this.send(res, 200, { existsWhatsapp: true, urlAvatar: '' });
+      case 'not-on-whatsapp':
+        return this.send(res, 200, { existsWhatsapp: false, urlAvatar: '' });
+      case 'reason':
+        return this.send(res, 200, { existsWhatsapp: false, urlAvatar: '', reason: behaviour.reason });
+      case 'json':
+        return this.send(res, 200, behaviour.body);
+      case 'http':
+        return this.send(res, behaviour.status, behaviour.body ?? {}, behaviour.headers);
+    }
+  }
+
+  private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  }
+}

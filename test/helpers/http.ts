@@ -1,0 +1,22 @@
+import request from 'supertest';
+import type { Response } from 'supertest';
+
+/** Collects the raw body whatever the content type, so tests can decode images with sharp. */
+function binary(res: NodeJS.ReadableStream & { setEncoding(e: string): void }, done: (err: Error | null, body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (chunk: Buffer) => chunks.push(chunk));
+  res.on('end', () => done(null, Buffer.concat(chunks)));
+}
+
+export function get(baseUrl: string, path: string, headers: Record<string, string> = {}): Promise<Response> {
+  return request(baseUrl).get(path).set(headers).buffer(true).parse(binary as never);
+}
+
+export function head(baseUrl: string, path: string, headers: Record<string, string> = {}): Promise<Response> {
+  return request(baseUrl).head(path).set(headers);
+}
+
+/** The JSON error of a 4xx (parsed from the raw body). */
+export function errorOf(res: Response): { code: string; message: string } {
+  return (JSON.parse((res.body as Buffer).toString('utf8')) as { error: { code: string; message: string } }).error;
+}

@@ -1,0 +1,24 @@
+import { RateLimitError, UnrecoverableError } from 'bullmq';
+import { GreenApiError } from '../src/greenapi/errors';
+import { DownloadError } from '../src/images/download';
+import { InvalidImageError } from '../src/images/render';
+
+/**
+ * Maps a failure to what BullMQ should do with the job:
+ *  - 429: pause the queue (no attempt used), then run again
+ *  - a wrong token, instance or plan, a refused or broken image: fail now, retrying changes nothing
+ *  - anything else (5xx, timeouts, WhatsApp-side reasons): retry with backoff
+ */
+export async function toJobError(err: unknown, pause: (ms: number) => Promise<void>): Promise<Error> {
+  if (err instanceof GreenApiError) {
+    if (err.kind === 'rate-limited') {
+      await pause(err.retryAfterMs ?? 1000);
+      return new RateLimitError();
+    }
+    if (err.kind !== 'transient') return new UnrecoverableError(err.message);
+    return err;
+  }
+  if (err instanceof DownloadError && err.reason !== 'transient') return new UnrecoverableError(err.message);
+  if (err instanceof InvalidImageError) return new UnrecoverableError(err.message);
+  return err instanceof Error ? err : new Error(String(err));
+}

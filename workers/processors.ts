@@ -1,0 +1,43 @@
+import type { Job } from 'bullmq';
+import type { AvatarStore } from '../src/avatar/store';
+import type { JobOutcome, RenderJob, ResolveJob } from '../src/queue/jobs';
+import type { AvatarPipeline } from './avatar-pipeline';
+import { toJobError } from './job-errors';
+
+export interface ProcessorDeps {
+  store: AvatarStore;
+  pipeline: AvatarPipeline;
+  /** Pauses the resolve queue for everyone (an upstream 429). */
+  pauseResolve(ms: number): Promise<void>;
+}
+
+export function createResolveProcessor({ store, pipeline, pauseResolve }: ProcessorDeps) {
+  return async (job: Job<ResolveJob, JobOutcome>): Promise<JobOutcome> => {
+    const { chatId } = job.data;
+    // A late duplicate (the answer arrived meanwhile) costs no GetAvatar call.
+    const cached = await store.readMeta(chatId);
+    if (cached && cached.freshUntil > Date.now()) return { status: cached.status };
+    try {
+      return { status: (await pipeline.resolve(chatId)).status };
+    } catch (err) {
+      throw await toJobError(err, pauseResolve);
+    }
+  };
+}
+
+export function createRenderProcessor({ store, pipeline, pauseResolve }: ProcessorDeps) {
+  return async (job: Job<RenderJob, JobOutcome>): Promise<JobOutcome> => {
+    const { chatId, hash, size, format } = job.data;
+    if (await store.hasVariant(hash, size, format)) return { status: 'ok' };
+    const meta = await store.readMeta(chatId);
+    if (!meta || meta.status !== 'ok') return { status: meta?.status ?? 'no-answer' };
+    try {
+      // The answer may have moved on to a new picture since the job was queued: render the current one.
+      const current = await pipeline.sourceFor(chatId, meta);
+      await pipeline.render(current.meta.hash, current.source, size, format);
+      return { status: 'ok' };
+    } catch (err) {
+      throw await toJobError(err, pauseResolve);
+    }
+  };
+}
