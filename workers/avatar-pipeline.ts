@@ -25,7 +25,7 @@ export interface PipelineDeps {
 
 /** Stop trusting a signed link this long before its own expiry. */
 const LINK_MARGIN_MS = 60_000;
-/** An answer is fresh at least this long, so a link about to expire cannot cause a refresh loop. */
+/** A link about to expire still keeps its answer fresh this long, so it cannot cause a refresh loop. */
 const MIN_FRESH_MS = 60_000;
 
 export interface AvatarPipeline {
@@ -69,7 +69,7 @@ export function createAvatarPipeline({ store, greenApi, downloader, logger, opti
       url,
       hash,
       resolvedAt: now,
-      freshUntil: Math.max(now + MIN_FRESH_MS, Math.min(ttlEnd, urlExpiresAt - LINK_MARGIN_MS)),
+      freshUntil: Math.min(ttlEnd, Math.max(now + MIN_FRESH_MS, urlExpiresAt - LINK_MARGIN_MS)),
       urlExpiresAt,
     };
     // Meta is written last and lives as long as the images, so an expired answer can still be served stale.

@@ -1,0 +1,53 @@
+import request from 'supertest';
+import { freePort, hasRedisServer, OwnRedis } from '../helpers/redis-server';
+import { eventually, startStack, type Stack } from '../helpers/stack';
+import { get } from '../helpers/http';
+
+const describeWithRedis = hasRedisServer ? describe : describe.skip;
+if (!hasRedisServer) console.warn('readiness tests skipped: redis-server is not installed');
+
+describeWithRedis('health and readiness against a Redis that goes away', () => {
+  let redis: OwnRedis;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    redis = new OwnRedis(await freePort());
+    await redis.start();
+    stack = await startStack({ env: { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '300' } });
+    stack.green.set('11000000500@c.us', { kind: 'avatar', url: await stack.images.add('kept') });
+  });
+  afterAll(async () => {
+    await redis.start();
+    await stack.close();
+    await redis.stop();
+  });
+
+  it('is healthy and ready while Redis answers', async () => {
+    expect((await request(stack.url).get('/healthz')).status).toBe(200);
+    const ready = await request(stack.url).get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body).toEqual({ status: 'ok', redis: 'ok', queue: 'ok' });
+  });
+
+  it('says 503 and which part failed when Redis is down, serves placeholders, and recovers with no restart', async () => {
+    const warm = await get(stack.url, '/avatar/11000000500.webp');
+    expect(warm.headers['x-avatar-status']).toBe('ok');
+    await redis.stop();
+
+    const ready = await request(stack.url).get('/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.body.status).toBe('unavailable');
+    expect(ready.body.redis).toMatch(/^down/);
+    expect(ready.body.queue).toMatch(/^down/);
+    expect((await request(stack.url).get('/healthz')).status).toBe(200);
+
+    const cold = await get(stack.url, '/avatar/11000000501.webp');
+    expect(cold.status).toBe(200);
+    expect(cold.headers['x-avatar-status']).toBe('error');
+    expect(cold.headers['cache-control']).toBe('no-store');
+
+    await redis.start();
+    await eventually(async () => (await request(stack.url).get('/readyz')).status === 200, 10_000, 100);
+    await eventually(async () => (await get(stack.url, '/avatar/11000000500.webp?size=64')).headers['x-avatar-status'] === 'ok', 10_000, 100);
+  });
+});

@@ -1,0 +1,39 @@
+import { ConfigError, loadConfig } from '../../src/config';
+
+const required = { GREEN_API_ID_INSTANCE: '1101000001', GREEN_API_TOKEN_INSTANCE: 'secret' };
+
+describe('loadConfig', () => {
+  it('has documented defaults', () => {
+    const config = loadConfig(required);
+    expect(config).toMatchObject({
+      port: 3000,
+      missWaitMs: 3000,
+      defaultSize: 128,
+      redis: { url: 'redis://127.0.0.1:6379', queueUrl: 'redis://127.0.0.1:6379', keyPrefix: 'avatar-cdn' },
+      source: { allowedHosts: ['pps.whatsapp.net'], allowHttp: false, maxBytes: 5 * 1024 * 1024 },
+      ttl: { avatarSeconds: 86400, negativeSeconds: 3600 },
+      greenApi: { url: 'https://api.green-api.com', ratePerSec: 10 },
+    });
+  });
+
+  it.each([
+    [{}, 'GREEN_API_ID_INSTANCE is required'],
+    [{ GREEN_API_ID_INSTANCE: '1101000001' }, 'GREEN_API_TOKEN_INSTANCE is required'],
+    [{ ...required, PORT: 'eighty' }, /^PORT is invalid/],
+    [{ ...required, DEFAULT_SIZE: '100' }, /^DEFAULT_SIZE is invalid/],
+    [{ ...required, REDIS_URL: 'http://x' }, /^REDIS_URL is invalid/],
+    [{ ...required, AVATAR_SOURCE_ALLOW_HTTP: 'yes please' }, /^AVATAR_SOURCE_ALLOW_HTTP is invalid/],
+    [{ ...required, GREEN_API_ID_INSTANCE: 'abc' }, /^GREEN_API_ID_INSTANCE is invalid/],
+  ])('%j fails with one line naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('never puts the token in an error message', () => {
+    expect(() => loadConfig({ ...required, GREEN_API_URL: 'ftp://secret' })).toThrow(/^GREEN_API_URL is invalid/);
+  });
+
+  it('splits the queue from the cache when asked', () => {
+    expect(loadConfig({ ...required, QUEUE_REDIS_URL: 'redis://q:6379/1' }).redis.queueUrl).toBe('redis://q:6379/1');
+  });
+});
