@@ -8,12 +8,13 @@ function binary(res: NodeJS.ReadableStream & { setEncoding(e: string): void }, d
   res.on('end', () => done(null, Buffer.concat(chunks)));
 }
 
+/** Sends at once (a supertest request is lazy until awaited) and resolves with the raw-bodied response. */
 export function get(baseUrl: string, path: string, headers: Record<string, string> = {}): Promise<Response> {
-  return request(baseUrl).get(path).set(headers).buffer(true).parse(binary as never);
+  return request(baseUrl).get(path).set(headers).buffer(true).parse(binary as never).then((res) => res);
 }
 
 export function head(baseUrl: string, path: string, headers: Record<string, string> = {}): Promise<Response> {
-  return request(baseUrl).head(path).set(headers);
+  return request(baseUrl).head(path).set(headers).then((res) => res);
 }
 
 /** The JSON error of a 4xx (parsed from the raw body). */

@@ -1,0 +1,56 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  stdout: string[];
+  stderr: string[];
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+  /** Resolves with the first log line matching `msg`. */
+  logLine(msg: string): Promise<Record<string, unknown>>;
+}
+
+/** Runs the real entry point (src/server.ts) as a child process, as `npm start` does after building. */
+export function spawnService(env: Record<string, string>, args: string[] = []): ServiceProcess {
+  const child = spawn(TSX, [path.join(ROOT, 'src/server.ts'), ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const waiters: { msg: string; resolve: (line: Record<string, unknown>) => void }[] = [];
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) {
+      stdout.push(line);
+      let parsed: Record<string, unknown>;
+      try {
+        parsed = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      for (const w of waiters.filter((w) => w.msg === parsed.msg)) w.resolve(parsed);
+    }
+  });
+  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    stdout,
+    stderr,
+    exited,
+    logLine: (msg) =>
+      new Promise((resolve, reject) => {
+        waiters.push({ msg, resolve });
+        void exited.then((code) => reject(new Error(`service exited (${code}) before logging "${msg}": ${stderr.join('')}`)));
+      }),
+  };
+}

@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import { FakeGreenApi } from '../fakes/green-api';
+import { FakeImageHost } from '../fakes/image-host';
+import { get } from '../helpers/http';
+import { spawnService } from '../helpers/service-process';
+import { deletePrefix, REDIS_URL } from '../helpers/stack';
+import { Redis } from 'ioredis';
+
+describe('the service process', () => {
+  it('refuses to start without credentials, in one line naming the variable', async () => {
+    const service = spawnService({ REDIS_URL });
+    expect(await service.exited).toBe(1);
+    expect(service.stderr.join('')).toBe('avatar-cdn: GREEN_API_ID_INSTANCE is required\n');
+  });
+
+  it('on SIGTERM finishes the request in flight, then exits 0', async () => {
+    const green = new FakeGreenApi();
+    const images = new FakeImageHost();
+    await Promise.all([green.start(), images.start()]);
+    const prefix = `test-${randomBytes(4).toString('hex')}`;
+    const redis = new Redis(REDIS_URL);
+    try {
+      green.set('11000000600@c.us', { kind: 'avatar', url: await images.add('leaving') }, 800);
+      const service = spawnService({
+        REDIS_URL,
+        KEY_PREFIX: prefix,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        GREEN_API_URL: green.url,
+        GREEN_API_ID_INSTANCE: green.idInstance,
+        GREEN_API_TOKEN_INSTANCE: green.apiToken,
+        AVATAR_SOURCE_HOSTS: '127.0.0.1',
+        AVATAR_SOURCE_ALLOW_HTTP: 'true',
+      });
+      const started = await service.logLine('avatar-cdn started');
+      const url = started.url as string;
+      const inFlight = get(url, '/avatar/11000000600.webp');
+      await new Promise((resolve) => green.once('call', resolve));
+      service.child.kill('SIGTERM');
+      const res = await inFlight;
+      expect(res.status).toBe(200);
+      expect(res.headers['x-avatar-status']).toBe('ok');
+      expect(await service.exited).toBe(0);
+      expect(service.stdout.join('\n')).not.toContain(green.apiToken);
+    } finally {
+      await Promise.all([green.close(), images.close()]);
+      await deletePrefix(redis, prefix);
+      await redis.quit();
+    }
+  });
+});
