@@ -1,5 +1,6 @@
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { AvatarService } from './avatar/service';
+import type { Config } from './config';
 import { AppError, errorBody } from './errors';
 import type { Logger } from './logger';
 import type { Readiness } from './readiness';
@@ -11,6 +12,7 @@ export interface AppDeps {
   readiness: Readiness;
   logger: Logger;
   defaultSize: number;
+  security: Config['security'];
 }
 
 /** Errors carry their status; anything else is a 500 whose details stay in the log. */
@@ -32,12 +34,14 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
 }
 
 /** Builds the Express app without listening (tests hand it to supertest). */
-export function createApp({ avatars, readiness, logger, defaultSize }: AppDeps): Express {
+export function createApp({ avatars, readiness, logger, defaultSize, security }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // Whether X-Forwarded-For is believed for req.ip (the per-client miss limit).
+  app.set('trust proxy', security.trustProxy);
   app.use(healthRouter(readiness));
-  app.use(avatarRouter(avatars, defaultSize));
+  app.use(avatarRouter(avatars, { defaultSize, signingKey: security.signingKey }));
   app.use((_req, res) => {
     res.status(404).json(errorBody('not_found', 'no such route'));
   });

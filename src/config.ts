@@ -53,6 +53,16 @@ const schema = z.object({
   MEMORY_CACHE_MB: int(0, 4096).default(64),
   MEMORY_CACHE_TTL_MS: int(0).default(10_000),
 
+  FAILURE_BACKOFF_SECONDS: int(0).default(60),
+
+  SIGNING_KEY: z.string().min(16, 'at least 16 characters').optional(),
+  MISS_RATE_PER_MIN: int(0).default(60),
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|\d+|[0-9a-fA-F.:/, ]+|loopback|linklocal|uniquelocal)$/, 'true, false, a hop count, or addresses/subnets')
+    .default('false'),
+  ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+
   WORKER_CONCURRENCY: int(1, 256).default(4),
   RENDER_CONCURRENCY: int(1, 64).default(2),
 });
@@ -80,6 +90,18 @@ export interface Config {
     staleMaxAgeSeconds: number;
   };
   missWaitMs: number;
+  /** After a resolve job finally fails, requests for that chatId get the error placeholder this long, with no new job. */
+  failureBackoffSeconds: number;
+  security: {
+    /** When set, /avatar URLs must carry a valid `sig`. */
+    signingKey?: string;
+    /** Requests per client IP per minute that may start an upstream call; 0 turns the limit off. */
+    missRatePerMin: number;
+    /** Express's `trust proxy`: whether X-Forwarded-For is believed. */
+    trustProxy: boolean | number | string;
+    /** When unset, admin endpoints are off (404). */
+    adminToken?: string;
+  };
   defaultSize: number;
   defaultFormat: Format;
   memoryCache: { maxBytes: number; ttlMs: number };
@@ -89,6 +111,13 @@ export interface Config {
 /** A bad or missing variable; its message is one line that names it. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
 }
 
 export function loadConfig(env: Env): Config {
@@ -134,6 +163,13 @@ export function loadConfig(env: Env): Config {
       staleMaxAgeSeconds: e.STALE_MAX_AGE_SECONDS,
     },
     missWaitMs: e.MISS_WAIT_MS,
+    failureBackoffSeconds: e.FAILURE_BACKOFF_SECONDS,
+    security: {
+      signingKey: e.SIGNING_KEY,
+      missRatePerMin: e.MISS_RATE_PER_MIN,
+      trustProxy: parseTrustProxy(e.TRUST_PROXY),
+      adminToken: e.ADMIN_TOKEN,
+    },
     defaultSize: e.DEFAULT_SIZE,
     defaultFormat: e.DEFAULT_FORMAT,
     memoryCache: { maxBytes: e.MEMORY_CACHE_MB * 1024 * 1024, ttlMs: e.MEMORY_CACHE_TTL_MS },

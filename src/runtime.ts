@@ -12,6 +12,7 @@ import { createJobWaiter } from './queue/job-waiter';
 import { createQueueEvents, createQueues, type AvatarQueueEvents, type AvatarQueues } from './queue/queues';
 import { createReadiness } from './readiness';
 import { createCacheRedis, createQueueRedis } from './redis';
+import { createMissLimiter } from './security/miss-limiter';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -53,6 +54,7 @@ export async function startRuntime(config: Config, role: Role, logger: Logger): 
       store,
       waiter: createJobWaiter(queues, events, config.missWaitMs),
       placeholders: createPlaceholders(),
+      missLimiter: createMissLimiter(cache, config.redis.keyPrefix, config.security.missRatePerMin),
       logger,
       options: {
         missWaitMs: config.missWaitMs,
@@ -61,7 +63,13 @@ export async function startRuntime(config: Config, role: Role, logger: Logger): 
         memoryCache: config.memoryCache,
       },
     });
-    const app = createApp({ avatars, readiness: createReadiness(cache, queues), logger, defaultSize: config.defaultSize });
+    const app = createApp({
+      avatars,
+      readiness: createReadiness(cache, queues),
+      logger,
+      defaultSize: config.defaultSize,
+      security: config.security,
+    });
     server = createServer(app);
     await new Promise<void>((resolve, reject) => {
       server!.once('error', reject);

@@ -39,7 +39,12 @@ export async function startWorkers({ config, connection, store, logger }: Worker
     },
   });
   const resolveQueue = new Queue<ResolveJob, JobOutcome>(QUEUE_NAMES.resolve, { connection, prefix });
-  const deps = { store, pipeline, pauseResolve: (ms: number) => resolveQueue.rateLimit(ms) };
+  const deps = {
+    store,
+    pipeline,
+    pauseResolve: (ms: number) => resolveQueue.rateLimit(ms),
+    failureBackoffSeconds: config.failureBackoffSeconds,
+  };
 
   const resolveWorker = new Worker<ResolveJob, JobOutcome>(QUEUE_NAMES.resolve, createResolveProcessor(deps), {
     connection,

@@ -1,4 +1,4 @@
-import type { Job } from 'bullmq';
+import { RateLimitError, UnrecoverableError, type Job } from 'bullmq';
 import type { AvatarStore } from '../src/avatar/store';
 import type { JobOutcome, RenderJob, ResolveJob } from '../src/queue/jobs';
 import type { AvatarPipeline } from './avatar-pipeline';
@@ -9,9 +9,16 @@ export interface ProcessorDeps {
   pipeline: AvatarPipeline;
   /** Pauses the resolve queue for everyone (an upstream 429). */
   pauseResolve(ms: number): Promise<void>;
+  failureBackoffSeconds: number;
 }
 
-export function createResolveProcessor({ store, pipeline, pauseResolve }: ProcessorDeps) {
+/** This attempt is the job's last: BullMQ will not run it again. */
+function isFinal(job: Job, err: Error): boolean {
+  if (err instanceof RateLimitError) return false;
+  return err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
+
+export function createResolveProcessor({ store, pipeline, pauseResolve, failureBackoffSeconds }: ProcessorDeps) {
   return async (job: Job<ResolveJob, JobOutcome>): Promise<JobOutcome> => {
     const { chatId } = job.data;
     // A late duplicate (the answer arrived meanwhile) costs no GetAvatar call.
@@ -20,7 +27,10 @@ export function createResolveProcessor({ store, pipeline, pauseResolve }: Proces
     try {
       return { status: (await pipeline.resolve(chatId)).status };
     } catch (err) {
-      throw await toJobError(err, pauseResolve);
+      const jobError = await toJobError(err, pauseResolve);
+      // Not an answer: only a short pause before anyone may spend another upstream call on this chatId.
+      if (isFinal(job, jobError)) await store.markFailed(chatId, failureBackoffSeconds);
+      throw jobError;
     }
   };
 }

@@ -3,6 +3,10 @@ import type { Format } from './variant';
 /** Every Redis key the cache uses, under one prefix. Queue keys live under the same prefix (BullMQ's own). */
 export interface CacheKeys {
   meta(chatId: string): string;
+  /** Set for a while after a resolve finally failed, so requests do not start a new upstream call each. */
+  failure(chatId: string): string;
+  /** Requests per client IP in one minute that started an upstream call. */
+  missRate(clientIp: string, minute: number): string;
   source(hash: string): string;
   variant(hash: string, size: number, format: Format): string;
   /** `variant(hash, size, format)` is `variantPrefix + hash + ':' + size + ':' + format` (the read script joins them). */
@@ -12,6 +16,8 @@ export interface CacheKeys {
 export function createKeys(prefix: string): CacheKeys {
   return {
     meta: (chatId) => `${prefix}:meta:${chatId}`,
+    failure: (chatId) => `${prefix}:fail:${chatId}`,
+    missRate: (clientIp, minute) => `${prefix}:rate:${clientIp}:${minute}`,
     source: (hash) => `${prefix}:src:${hash}`,
     variant: (hash, size, format) => `${prefix}:img:${hash}:${size}:${format}`,
     variantPrefix: `${prefix}:img:`,

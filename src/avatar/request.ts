@@ -13,7 +13,8 @@ export interface AvatarRequest {
   fallback404: boolean;
 }
 
-const QUERY_PARAMS = new Set(['size', 'fallback']);
+/** `sig` is checked (when signing is on) before parsing; see security/signing. */
+const QUERY_PARAMS = new Set(['size', 'fallback', 'sig']);
 
 function splitFile(file: string, accept: string | undefined): { chatId: string; format: Format; negotiated: boolean } {
   const dot = file.lastIndexOf('.');

@@ -3,7 +3,7 @@ import type { AvatarRequest } from './request';
 import { CONTENT_TYPES } from './variant';
 
 export type CacheState = 'HIT' | 'MISS' | 'STALE';
-export type AvatarStatus = 'ok' | 'no-avatar' | 'not-on-whatsapp' | 'pending' | 'error';
+export type AvatarStatus = 'ok' | 'no-avatar' | 'not-on-whatsapp' | 'pending' | 'error' | 'rate-limited';
 
 /** A complete answer, headers included, so a cached one can be sent again without any work. */
 export interface AvatarResponse {

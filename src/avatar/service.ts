@@ -1,6 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../logger';
 import type { JobWaiter, WaitOutcome } from '../queue/job-waiter';
+import type { MissLimiter } from '../security/miss-limiter';
+import { AppError } from '../errors';
 import { PIPELINE_VERSION } from '../images/render';
 import type { Placeholders } from './placeholder';
 import type { AvatarRequest } from './request';
@@ -25,13 +27,17 @@ export interface AvatarServiceDeps {
   store: AvatarStore;
   waiter: JobWaiter;
   placeholders: Placeholders;
+  missLimiter: MissLimiter;
   logger: Logger;
   options: AvatarServiceOptions;
 }
 
 export interface AvatarService {
-  /** The response for a request: from memory, from Redis, or after waiting (bounded) for a worker. */
-  serve(req: AvatarRequest): Promise<AvatarResponse>;
+  /**
+   * The response for a request: from memory, from Redis, or after waiting (bounded) for a worker.
+   * `clientIp` counts against MISS_RATE_PER_MIN when the request would start an upstream call.
+   */
+  serve(req: AvatarRequest, clientIp: string): Promise<AvatarResponse>;
   /** A response already in this process's memory, or undefined; never does I/O. */
   cached(req: AvatarRequest): AvatarResponse | undefined;
 }
@@ -45,7 +51,7 @@ const memoryKey = (req: AvatarRequest): string =>
 
 const secondsUntil = (ms: number): number => Math.max(0, Math.floor((ms - Date.now()) / 1000));
 
-export function createAvatarService({ store, waiter, placeholders, logger, options }: AvatarServiceDeps): AvatarService {
+export function createAvatarService({ store, waiter, placeholders, missLimiter, logger, options }: AvatarServiceDeps): AvatarService {
   // Bytes-bounded and short-lived, so several API processes never serve a replaced avatar for long.
   const memory = new LRUCache<string, AvatarResponse>({
     maxSize: Math.max(1, options.memoryCache.maxBytes),
@@ -73,12 +79,36 @@ export function createAvatarService({ store, waiter, placeholders, logger, optio
   const unresolved = (req: AvatarRequest, outcome: WaitOutcome, cache: CacheState) =>
     placeholder(req, outcome === 'failed' ? 'error' : 'pending', cache, 0);
 
+  /** 429 for a client that starts too many upstream calls; the body is still an image for an <img>. */
+  async function rateLimited(req: AvatarRequest, retryAfter: number): Promise<AvatarResponse> {
+    const headers = { 'Retry-After': String(retryAfter) };
+    if (req.fallback404) throw new AppError(429, 'rate_limited', 'too many uncached avatars requested; retry later', headers);
+    const image = await placeholders.get(req.chatId, req.size, req.format);
+    const response = imageResponse(req, image.body, image.etag, 'rate-limited', 'MISS', cacheControl(0));
+    return { ...response, statusCode: 429, headers: { ...response.headers, 'retry-after': String(retryAfter) } };
+  }
+
   async function negative(req: AvatarRequest, meta: AvatarMeta, cache: CacheState): Promise<AvatarResponse> {
     // Browsers may keep a placeholder no longer than the answer behind it lives.
     const maxAge = Math.min(options.browserMaxAgeSeconds, secondsUntil(meta.freshUntil));
     const response = await placeholder(req, meta.status as AvatarStatus, cache, maxAge);
     remember(req, response, meta.freshUntil);
     return response;
+  }
+
+  // Requests for a chatId whose admission is being decided share that decision.
+  const admissions = new Map<string, Promise<number>>();
+
+  /** Counts a request that would start an upstream call; 0 = go ahead, else seconds to retry after. */
+  function admit(chatId: string, clientIp: string): Promise<number> {
+    // Joining a resolve already in flight costs nothing upstream, so it is not counted.
+    if (waiter.isResolving(chatId)) return Promise.resolve(0);
+    let admission = admissions.get(chatId);
+    if (!admission) {
+      admission = missLimiter.take(clientIp).finally(() => admissions.delete(chatId));
+      admissions.set(chatId, admission);
+    }
+    return admission;
   }
 
   function refreshInBackground(chatId: string): void {
@@ -90,14 +120,17 @@ export function createAvatarService({ store, waiter, placeholders, logger, optio
     });
   }
 
-  async function lookup(req: AvatarRequest): Promise<AvatarResponse> {
+  async function lookup(req: AvatarRequest, clientIp: string): Promise<AvatarResponse> {
     const deadline = Date.now() + options.missWaitMs;
     const waitLeft = () => Math.max(0, deadline - Date.now());
     let cache: CacheState = 'HIT';
     let read = await store.read(req.chatId, req.size, req.format);
 
+    if (!read.meta && read.failed) return placeholder(req, 'error', 'MISS', 0);
     if (!read.meta) {
       cache = 'MISS';
+      const retryAfter = await admit(req.chatId, clientIp);
+      if (retryAfter > 0) return rateLimited(req, retryAfter);
       const outcome = await waiter.resolve(req.chatId, waitLeft());
       read = await store.read(req.chatId, req.size, req.format);
       if (!read.meta) return unresolved(req, outcome, cache);
@@ -139,12 +172,13 @@ export function createAvatarService({ store, waiter, placeholders, logger, optio
   return {
     cached: (req) => (memoryEnabled ? memory.get(memoryKey(req)) : undefined),
 
-    async serve(req) {
+    async serve(req, clientIp) {
       const hit = this.cached(req);
       if (hit) return hit;
       try {
-        return await lookup(req);
+        return await lookup(req, clientIp);
       } catch (err) {
+        if (err instanceof AppError) throw err;
         // Redis down or unreachable: never a 500 or a hung request for an <img>.
         logger.warn({ chatId: req.chatId, err: (err as Error).message }, 'avatar lookup failed');
         return placeholder(req, 'error', 'MISS', 0);

@@ -21,6 +21,8 @@ export interface AvatarMeta {
 export interface AvatarRead {
   meta?: AvatarMeta;
   variant?: Buffer;
+  /** No answer, and the last resolve failed recently (see markFailed). */
+  failed: boolean;
 }
 
 export interface StoreTtl {
@@ -31,13 +33,16 @@ export interface StoreTtl {
 const META_FIELDS = ['status', 'url', 'hash', 'resolvedAt', 'freshUntil', 'urlExpiresAt'] as const;
 
 /**
- * One round trip for the request path: the meta hash, and the variant it points to. A variant read with
- * less than half its lifetime left is extended, so popular images outlive their cached answer.
+ * One round trip for the request path: the meta hash, and the variant it points to (or, with no meta,
+ * whether the last resolve failed). A variant read with less than half its lifetime left is extended, so
+ * popular images outlive their cached answer.
  */
 const READ_AVATAR_LUA = `
 local m = redis.call('HMGET', KEYS[1], 'status', 'url', 'hash', 'resolvedAt', 'freshUntil', 'urlExpiresAt')
 local v = false
-if m[3] and m[3] ~= '' then
+if not m[1] then
+  m[8] = redis.call('EXISTS', KEYS[2])
+elseif m[3] and m[3] ~= '' then
   local vk = ARGV[1] .. m[3] .. ARGV[2]
   v = redis.call('GET', vk)
   if v and redis.call('TTL', vk) < tonumber(ARGV[3]) / 2 then
@@ -50,6 +55,7 @@ return m
 
 type ReadAvatarCommand = (
   metaKey: string,
+  failureKey: string,
   variantPrefix: string,
   variantSuffix: string,
   imageTtl: number,
@@ -59,6 +65,7 @@ export interface AvatarStore {
   read(chatId: string, size: number, format: Format): Promise<AvatarRead>;
   readMeta(chatId: string): Promise<AvatarMeta | undefined>;
   writeMeta(chatId: string, meta: AvatarMeta, ttlSeconds: number): Promise<void>;
+  markFailed(chatId: string, ttlSeconds: number): Promise<void>;
   getSource(hash: string): Promise<Buffer | null>;
   putSource(hash: string, bytes: Buffer): Promise<void>;
   hasVariant(hash: string, size: number, format: Format): Promise<boolean>;
@@ -81,14 +88,14 @@ function toMeta(fields: (string | Buffer | null | undefined)[]): AvatarMeta | un
 export function createAvatarStore(redis: Redis, keyPrefix: string, ttl: StoreTtl): AvatarStore {
   const keys = createKeys(keyPrefix);
   if (!('readAvatarBuffer' in redis)) {
-    redis.defineCommand('readAvatar', { numberOfKeys: 1, lua: READ_AVATAR_LUA });
+    redis.defineCommand('readAvatar', { numberOfKeys: 2, lua: READ_AVATAR_LUA });
   }
   const readAvatar = (redis as unknown as { readAvatarBuffer: ReadAvatarCommand }).readAvatarBuffer.bind(redis);
 
   return {
     async read(chatId, size, format) {
-      const reply = await readAvatar(keys.meta(chatId), keys.variantPrefix, `:${size}:${format}`, ttl.imageSeconds);
-      return { meta: toMeta(reply.slice(0, 6)), variant: reply[6] ?? undefined };
+      const reply = await readAvatar(keys.meta(chatId), keys.failure(chatId), keys.variantPrefix, `:${size}:${format}`, ttl.imageSeconds);
+      return { meta: toMeta(reply.slice(0, 6)), variant: reply[6] ?? undefined, failed: Number(reply[7]) === 1 };
     },
 
     async readMeta(chatId) {
@@ -101,7 +108,12 @@ export function createAvatarStore(redis: Redis, keyPrefix: string, ttl: StoreTtl
         .multi()
         .hset(key, { ...meta })
         .expire(key, ttlSeconds)
+        .del(keys.failure(chatId))
         .exec();
+    },
+
+    async markFailed(chatId, ttlSeconds) {
+      if (ttlSeconds > 0) await redis.set(keys.failure(chatId), '1', 'EX', ttlSeconds);
     },
 
     getSource: (hash) => redis.getBuffer(keys.source(hash)),

@@ -12,8 +12,8 @@ export interface JobWaiter {
   render(job: RenderJob, waitMs: number): Promise<WaitOutcome>;
   /** Enqueue a background refresh of a stale answer; no wait. */
   refresh(chatId: string): Promise<void>;
-  /** Waits in flight in this process (coalesced), for tests and metrics. */
-  inFlight(): number;
+  /** Whether this process already waits for a resolve of the chatId (a new request would join it). */
+  isResolving(chatId: string): boolean;
 }
 
 function timer(ms: number): { promise: Promise<WaitOutcome>; cancel(): void } {
@@ -64,6 +64,6 @@ export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents,
     async refresh(chatId) {
       await queues.resolve.add('resolve', { chatId }, { jobId: resolveJobId(chatId), priority: PRIORITY.background });
     },
-    inFlight: () => waits.size,
+    isResolving: (chatId) => waits.has(resolveJobId(chatId)),
   };
 }

@@ -3,14 +3,25 @@ import { parseAvatarRequest } from '../avatar/request';
 import { sendAvatar } from '../avatar/send';
 import type { AvatarService } from '../avatar/service';
 import { AppError } from '../errors';
+import { hasValidSignature } from '../security/signing';
 
-export function avatarRouter(service: AvatarService, defaultSize: number): Router {
+export interface AvatarRouteOptions {
+  defaultSize: number;
+  /** When set, every avatar URL needs a valid `sig`. */
+  signingKey?: string;
+}
+
+export function avatarRouter(service: AvatarService, { defaultSize, signingKey }: AvatarRouteOptions): Router {
   const router = Router();
   // One segment: `<id>.<format>` or `<id>`; the id/format split is ours (Express's `:id.:format` is greedy).
   router.get('/avatar/:file', async (req, res) => {
     const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
+    // Before any cache or upstream work: an unsigned URL learns nothing.
+    if (signingKey && !hasValidSignature(signingKey, req.params.file, query)) {
+      throw new AppError(403, 'invalid_signature', 'this URL needs a valid sig parameter');
+    }
     const request = parseAvatarRequest(req.params.file, query, req.headers.accept, defaultSize);
-    sendAvatar(req, res, await service.serve(request));
+    sendAvatar(req, res, await service.serve(request, req.ip ?? ''));
   });
   router.all('/avatar/:file', () => {
     throw new AppError(405, 'method_not_allowed', 'use GET or HEAD', { Allow: 'GET, HEAD' });
