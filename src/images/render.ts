@@ -24,7 +24,8 @@ export async function inspectSource(bytes: Buffer, maxPixels: number): Promise<v
   if (bytes.length === 0) throw new InvalidImageError('empty body');
   let meta: sharp.Metadata;
   try {
-    meta = await sharp(bytes, { limitInputPixels: maxPixels }).metadata();
+    // Header only: metadata() never decodes pixels, so the pixel check below runs before any decoding.
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch {
     throw new InvalidImageError('not a decodable image');
   }

@@ -23,4 +23,5 @@ export async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A delay that does not keep a finished test process alive. */
+export const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());

@@ -23,6 +23,8 @@ interface HostedImage {
   status: number;
   delayMs: number;
   headers: Record<string, string>;
+  /** Send without Content-Length, in pieces. */
+  chunked: boolean;
 }
 
 /**
@@ -55,6 +57,7 @@ export class FakeImageHost extends EventEmitter {
       status: options.status ?? 200,
       delayMs: options.delayMs ?? 0,
       headers: options.headers ?? {},
+      chunked: options.chunked ?? false,
     });
     return this.urlFor(name, options.expiresAt);
   }
@@ -85,9 +88,21 @@ export class FakeImageHost extends EventEmitter {
     }
     this.downloadCounts.set(name, (this.downloadCounts.get(name) ?? 0) + 1);
     this.emit('download', name);
+    // The client hung up before the whole image was sent (a timeout or size limit on its side).
+    res.once('close', () => {
+      if (!res.writableFinished) this.emit('aborted', name);
+    });
     if (image.delayMs) await delay(image.delayMs);
     if (image.status !== 200) {
       res.writeHead(image.status, { 'Content-Type': 'text/html', ...image.headers }).end('<html>error</html>');
+      return;
+    }
+    if (image.chunked) {
+      res.writeHead(200, { 'Content-Type': image.contentType, ...image.headers });
+      for (let i = 0; i < image.bytes.length && !res.destroyed; i += 16_384) {
+        if (!res.write(image.bytes.subarray(i, i + 16_384))) await new Promise((resolve) => res.once('drain', resolve));
+      }
+      res.end();
       return;
     }
     res.writeHead(200, { 'Content-Type': image.contentType, 'Content-Length': image.bytes.length, ...image.headers });
