@@ -23,7 +23,7 @@ const program = new Command('sign')
   .option('--key <key>', 'signing key (default: SIGNING_KEY)')
   .action((id: string, options: { size?: number; format?: 'webp'; fallback404?: boolean; baseUrl: string; key?: string }) => {
     const key = options.key ?? process.env.SIGNING_KEY;
-    if (!key) program.error('sign: no key: pass --key or set SIGNING_KEY');
+    if (!key) return program.error('sign: no key: pass --key or set SIGNING_KEY');
     if (!parseChatId(id)) program.error(`sign: "${id}" is not a phone number, group id or chatId`);
     const path = signedAvatarPath(key, id, { size: options.size, format: options.format, fallback404: options.fallback404 });
     process.stdout.write(`${options.baseUrl.replace(/\/+$/, '')}${path}\n`);
