@@ -32,6 +32,8 @@ const schema = z.object({
   GREEN_API_TOKEN_INSTANCE: z.string().min(1),
   GREEN_API_TIMEOUT_MS: int(100, 120_000).default(10_000),
   GREEN_API_RATE_PER_SEC: int(1, 1000).default(10),
+  QUOTA_COOLDOWN_SECONDS: int(0).default(3600),
+  AUTH_COOLDOWN_SECONDS: int(0).default(300),
 
   AVATAR_SOURCE_HOSTS: csv.default(['pps.whatsapp.net']),
   AVATAR_SOURCE_ALLOW_HTTP: bool.default(false),
@@ -63,6 +65,11 @@ const schema = z.object({
     .default('false'),
   ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
 
+  JOB_ATTEMPTS: int(1, 50).default(5),
+  JOB_BACKOFF_MS: int(10, 600_000).default(500),
+  JOB_LOCK_MS: int(1000, 600_000).default(30_000),
+  MAX_QUEUE_BACKLOG: int(0).default(10_000),
+
   WORKER_CONCURRENCY: int(1, 256).default(4),
   RENDER_CONCURRENCY: int(1, 64).default(2),
 });
@@ -74,7 +81,15 @@ export interface Config {
   host: string;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   redis: { url: string; queueUrl: string; commandTimeoutMs: number; keyPrefix: string };
-  greenApi: { url: string; idInstance: string; apiToken: string; timeoutMs: number; ratePerSec: number };
+  greenApi: {
+    url: string;
+    idInstance: string;
+    apiToken: string;
+    timeoutMs: number;
+    ratePerSec: number;
+    /** No calls for this long after a 466 (quota) or a 401/403/400 (credentials, instance not ready). */
+    cooldowns: { quotaSeconds: number; unauthorizedSeconds: number };
+  };
   source: {
     allowedHosts: string[];
     allowHttp: boolean;
@@ -106,6 +121,15 @@ export interface Config {
   defaultFormat: Format;
   memoryCache: { maxBytes: number; ttlMs: number };
   worker: { concurrency: number; renderConcurrency: number };
+  jobs: {
+    /** Attempts of a job with transient failures, with exponential backoff (and jitter) from backoffMs. */
+    attempts: number;
+    backoffMs: number;
+    /** A job whose worker died is taken up again after about this long (BullMQ stalled-job recovery). */
+    lockMs: number;
+    /** Waiting jobs beyond which new misses get the pending placeholder at once instead of queueing. */
+    maxBacklog: number;
+  };
 }
 
 /** A bad or missing variable; its message is one line that names it. */
@@ -147,6 +171,7 @@ export function loadConfig(env: Env): Config {
       apiToken: e.GREEN_API_TOKEN_INSTANCE,
       timeoutMs: e.GREEN_API_TIMEOUT_MS,
       ratePerSec: e.GREEN_API_RATE_PER_SEC,
+      cooldowns: { quotaSeconds: e.QUOTA_COOLDOWN_SECONDS, unauthorizedSeconds: e.AUTH_COOLDOWN_SECONDS },
     },
     source: {
       allowedHosts: e.AVATAR_SOURCE_HOSTS,
@@ -174,5 +199,6 @@ export function loadConfig(env: Env): Config {
     defaultFormat: e.DEFAULT_FORMAT,
     memoryCache: { maxBytes: e.MEMORY_CACHE_MB * 1024 * 1024, ttlMs: e.MEMORY_CACHE_TTL_MS },
     worker: { concurrency: e.WORKER_CONCURRENCY, renderConcurrency: e.RENDER_CONCURRENCY },
+    jobs: { attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS, lockMs: e.JOB_LOCK_MS, maxBacklog: e.MAX_QUEUE_BACKLOG },
   };
 }

@@ -1,10 +1,14 @@
 import type { Redis } from 'ioredis';
+import type { InstanceBreaker } from './greenapi/breaker';
 import type { AvatarQueues } from './queue/queues';
 
 export type ReadinessReport = Record<string, 'ok' | string>;
 
 export interface Readiness {
-  /** Each part's state; the service is ready when every part says ok. */
+  /**
+   * Each part's state. Ready means Redis and the queue answer; the upstream's state is reported but does
+   * not make the service unready, because cached avatars keep being served while Green API refuses calls.
+   */
   check(): Promise<{ ready: boolean; parts: ReadinessReport }>;
 }
 
@@ -25,16 +29,21 @@ async function probe(run: () => Promise<unknown>, timeoutMs: number): Promise<st
   }
 }
 
-export function createReadiness(cache: Redis, queues: AvatarQueues, timeoutMs = 1000): Readiness {
+export function createReadiness(
+  cache: Redis,
+  queues: AvatarQueues,
+  upstream: { breaker: InstanceBreaker; idInstance: string },
+  timeoutMs = 1000,
+): Readiness {
   return {
     async check() {
-      const [redis, queue] = await Promise.all([
+      const [redis, queue, instance] = await Promise.all([
         probe(() => cache.ping(), timeoutMs),
         // BullMQ 6 has no queue.client: a bounded real command proves the queue's Redis answers.
         probe(() => queues.resolve.getJobCounts('waiting'), timeoutMs),
+        within(upstream.breaker.state(upstream.idInstance), timeoutMs).catch(() => 'unknown'),
       ]);
-      const parts = { redis, queue };
-      return { ready: Object.values(parts).every((p) => p === 'ok'), parts };
+      return { ready: redis === 'ok' && queue === 'ok', parts: { redis, queue, upstream: instance } };
     },
   };
 }

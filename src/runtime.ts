@@ -13,6 +13,7 @@ import { createQueueEvents, createQueues, type AvatarQueueEvents, type AvatarQue
 import { createReadiness } from './readiness';
 import { createCacheRedis, createQueueRedis } from './redis';
 import { createMissLimiter } from './security/miss-limiter';
+import { createBreaker } from './greenapi/breaker';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -40,7 +41,7 @@ export async function startRuntime(config: Config, role: Role, logger: Logger): 
   let workers: AvatarWorkers | undefined;
   if (role !== 'api') {
     const queueConnection = track(createQueueRedis(config.redis.queueUrl));
-    workers = await startWorkers({ config, connection: queueConnection, store, logger });
+    workers = await startWorkers({ config, connection: queueConnection, cache, store, logger });
   }
 
   let server: Server | undefined;
@@ -48,11 +49,11 @@ export async function startRuntime(config: Config, role: Role, logger: Logger): 
   let events: AvatarQueueEvents | undefined;
   if (role !== 'worker') {
     const producer = track(createCacheRedis(config.redis.queueUrl, config.redis.commandTimeoutMs));
-    queues = createQueues(producer, config.redis.keyPrefix);
+    queues = createQueues(producer, config.redis.keyPrefix, config.jobs);
     events = await createQueueEvents(track(createQueueRedis(config.redis.queueUrl)), config.redis.keyPrefix);
     const avatars = createAvatarService({
       store,
-      waiter: createJobWaiter(queues, events, config.missWaitMs),
+      waiter: createJobWaiter(queues, events, { maxWaitMs: config.missWaitMs, maxBacklog: config.jobs.maxBacklog }),
       placeholders: createPlaceholders(),
       missLimiter: createMissLimiter(cache, config.redis.keyPrefix, config.security.missRatePerMin),
       logger,
@@ -65,7 +66,10 @@ export async function startRuntime(config: Config, role: Role, logger: Logger): 
     });
     const app = createApp({
       avatars,
-      readiness: createReadiness(cache, queues),
+      readiness: createReadiness(cache, queues, {
+        breaker: createBreaker(cache, config.redis.keyPrefix, config.greenApi.cooldowns),
+        idInstance: config.greenApi.idInstance,
+      }),
       logger,
       defaultSize: config.defaultSize,
       security: config.security,

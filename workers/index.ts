@@ -2,6 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AvatarStore } from '../src/avatar/store';
 import type { Config } from '../src/config';
+import { createBreaker, guardWithBreaker } from '../src/greenapi/breaker';
 import { createGreenApiClient } from '../src/greenapi/client';
 import { createDownloader } from '../src/images/download';
 import type { Logger } from '../src/logger';
@@ -9,10 +10,14 @@ import { QUEUE_NAMES, type JobOutcome, type RenderJob, type ResolveJob } from '.
 import { createAvatarPipeline } from './avatar-pipeline';
 import { createRenderProcessor, createResolveProcessor } from './processors';
 
+const RATE_WINDOW_MARGIN_MS = 50;
+
 export interface WorkerDeps {
   config: Config;
   /** A retry-forever connection (see createQueueRedis); BullMQ duplicates it for blocking reads. */
   connection: Redis;
+  /** The cache connection (breaker state lives there). */
+  cache: Redis;
   store: AvatarStore;
   logger: Logger;
 }
@@ -22,11 +27,12 @@ export interface AvatarWorkers {
   close(): Promise<void>;
 }
 
-export async function startWorkers({ config, connection, store, logger }: WorkerDeps): Promise<AvatarWorkers> {
+export async function startWorkers({ config, connection, cache, store, logger }: WorkerDeps): Promise<AvatarWorkers> {
   const prefix = config.redis.keyPrefix;
+  const breaker = createBreaker(cache, prefix, config.greenApi.cooldowns);
   const pipeline = createAvatarPipeline({
     store,
-    greenApi: createGreenApiClient(config.greenApi),
+    greenApi: guardWithBreaker(createGreenApiClient(config.greenApi), breaker, config.greenApi.idInstance, logger),
     downloader: createDownloader(config.source),
     logger,
     options: {
@@ -50,13 +56,21 @@ export async function startWorkers({ config, connection, store, logger }: Worker
     connection,
     prefix,
     concurrency: config.worker.concurrency,
-    // GetAvatar's own limit, shared through Redis by every worker process.
-    limiter: { max: config.greenApi.ratePerSec, duration: 1000 },
+    lockDuration: config.jobs.lockMs,
+    stalledInterval: config.jobs.lockMs,
+    // Seconds a worker blocks waiting for work; short, so a job put back after a 429 pause is taken up
+    // when the pause ends rather than at the next 5-second poll.
+    drainDelay: 1,
+    // GetAvatar's own limit, shared through Redis by every worker process. The window is a little longer
+    // than a second so that network jitter between two windows cannot put more calls into any second.
+    limiter: { max: config.greenApi.ratePerSec, duration: 1000 + RATE_WINDOW_MARGIN_MS },
   });
   const renderWorker = new Worker<RenderJob, JobOutcome>(QUEUE_NAMES.render, createRenderProcessor(deps), {
     connection,
     prefix,
     concurrency: config.worker.renderConcurrency,
+    lockDuration: config.jobs.lockMs,
+    stalledInterval: config.jobs.lockMs,
   });
 
   for (const worker of [resolveWorker, renderWorker]) {

@@ -2,8 +2,11 @@ import type { Job, Queue, QueueEvents } from 'bullmq';
 import { PRIORITY, renderJobId, resolveJobId, type JobOutcome, type RenderJob } from './jobs';
 import type { AvatarQueueEvents, AvatarQueues } from './queues';
 
-/** How a wait ended. Whatever it says, the caller reads the answer from Redis again. */
-export type WaitOutcome = 'finished' | 'failed' | 'timeout';
+/**
+ * How a wait ended. Whatever it says, the caller reads the answer from Redis again.
+ * `backlog`: the queue was too long to add to; nothing was enqueued.
+ */
+export type WaitOutcome = 'finished' | 'failed' | 'timeout' | 'backlog';
 
 export interface JobWaiter {
   /** Enqueue (or join) the resolve job for a chatId and wait for it, at most `waitMs`. */
@@ -28,10 +31,31 @@ function timer(ms: number): { promise: Promise<WaitOutcome>; cancel(): void } {
  * Enqueue-and-wait with two layers of deduplication: a deterministic jobId makes one job per key across
  * all processes, and one promise per key in this process makes concurrent requests share one wait.
  */
-export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents, maxWaitMs: number): JobWaiter {
+export interface JobWaiterOptions {
+  maxWaitMs: number;
+  /** Waiting jobs beyond which nothing new is enqueued; 0 turns the check off. */
+  maxBacklog: number;
+}
+
+/** How long a measured backlog is trusted, so a burst of misses costs one count, not one each. */
+const BACKLOG_CHECK_MS = 500;
+
+export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents, { maxWaitMs, maxBacklog }: JobWaiterOptions): JobWaiter {
   const waits = new Map<string, Promise<WaitOutcome>>();
+  const backlog = new Map<string, { full: Promise<boolean>; at: number }>();
+
+  function backlogFull(queue: Queue<unknown, JobOutcome>): Promise<boolean> {
+    if (maxBacklog <= 0) return Promise.resolve(false);
+    const known = backlog.get(queue.name);
+    if (known && Date.now() - known.at < BACKLOG_CHECK_MS) return known.full;
+    const full = queue.getJobCountByTypes('waiting', 'prioritized').then((n) => n >= maxBacklog);
+    full.catch(() => backlog.delete(queue.name));
+    backlog.set(queue.name, { full, at: Date.now() });
+    return full;
+  }
 
   async function addAndWait<T>(queue: Queue<T, JobOutcome>, queueEvents: QueueEvents, jobId: string, data: T): Promise<WaitOutcome> {
+    if (await backlogFull(queue as Queue<unknown, JobOutcome>)) return 'backlog';
     const job = (await queue.add(queue.name as never, data as never, { jobId, priority: PRIORITY.interactive })) as Job<T, JobOutcome>;
     try {
       await job.waitUntilFinished(queueEvents, maxWaitMs);

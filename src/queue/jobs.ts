@@ -33,11 +33,13 @@ export const PRIORITY = { interactive: 1, background: 10 } as const;
 
 /**
  * Finished jobs are removed, so the same deterministic id can run again later (a refresh). The answer
- * lives in the cache, not in the job.
+ * lives in the cache, not in the job; a final failure leaves a short-lived failure marker instead.
  */
-export const JOB_DEFAULTS: DefaultJobOptions = {
-  attempts: 5,
-  backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
-  removeOnComplete: true,
-  removeOnFail: true,
-};
+export function jobDefaults(attempts: number, backoffMs: number): DefaultJobOptions {
+  return {
+    attempts,
+    backoff: { type: 'exponential', delay: backoffMs, jitter: 0.5 },
+    removeOnComplete: true,
+    removeOnFail: true,
+  };
+}

@@ -1,6 +1,6 @@
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { JOB_DEFAULTS, QUEUE_NAMES, type JobOutcome, type RenderJob, type ResolveJob } from './jobs';
+import { jobDefaults, QUEUE_NAMES, type JobOutcome, type RenderJob, type ResolveJob } from './jobs';
 
 export interface AvatarQueues {
   resolve: Queue<ResolveJob, JobOutcome>;
@@ -9,8 +9,8 @@ export interface AvatarQueues {
 }
 
 /** Producer side of the queues. `connection` should fail fast (see createCacheRedis): it serves requests. */
-export function createQueues(connection: Redis, prefix: string): AvatarQueues {
-  const options = { connection, prefix, defaultJobOptions: JOB_DEFAULTS };
+export function createQueues(connection: Redis, prefix: string, jobs: { attempts: number; backoffMs: number }): AvatarQueues {
+  const options = { connection, prefix, defaultJobOptions: jobDefaults(jobs.attempts, jobs.backoffMs) };
   const resolve = new Queue<ResolveJob, JobOutcome>(QUEUE_NAMES.resolve, options);
   const render = new Queue<RenderJob, JobOutcome>(QUEUE_NAMES.render, options);
   return {

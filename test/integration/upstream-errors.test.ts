@@ -1,0 +1,121 @@
+import request from 'supertest';
+import { eventually, startStack, type Stack } from '../helpers/stack';
+import { get } from '../helpers/http';
+
+/** Requests until the avatar is ok (bounded). */
+async function untilOk(stack: Stack, path: string): Promise<void> {
+  await eventually(async () => (await get(stack.url, path)).headers['x-avatar-status'] === 'ok', 8000, 50);
+}
+
+describe('Green API errors', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { JOB_BACKOFF_MS: '50', GREEN_API_TIMEOUT_MS: '300' } });
+  });
+  afterAll(() => stack.close());
+
+  it('pauses on 429 for Retry-After, then retries: the job is not lost', async () => {
+    const chatId = '11000001301@c.us';
+    stack.green.queue(chatId, { kind: 'http', status: 429, body: {}, headers: { 'Retry-After': '1' } });
+    stack.green.set(chatId, { kind: 'avatar', url: await stack.images.add('after-429') });
+    const res = await get(stack.url, '/avatar/11000001301.webp');
+    expect(res.headers['x-avatar-status']).toBe('ok');
+    expect(stack.green.callsFor(chatId)).toBe(2);
+    const [first, second] = stack.green.calls.filter((c) => c.chatId === chatId);
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(900);
+  });
+
+  it.each([
+    ['HTTP 500', { kind: 'http', status: 500 } as const],
+    ['HTTP 502', { kind: 'http', status: 502 } as const],
+    ['get avatar timeout limit exceeded', { kind: 'reason', reason: 'get avatar timeout limit exceeded' } as const],
+    ['rate-overlimit', { kind: 'reason', reason: 'rate-overlimit' } as const],
+    ['an answer with neither flag nor url', { kind: 'json', body: { urlAvatar: '' } } as const],
+  ])('retries after %s with backoff and never caches it as an answer', async (_name, failure) => {
+    const id = `1100000${Math.floor(1400 + Math.random() * 500)}`;
+    const chatId = `${id}@c.us`;
+    stack.green.queue(chatId, failure, failure);
+    stack.green.set(chatId, { kind: 'avatar', url: await stack.images.add(`retry-${id}`) });
+    await untilOk(stack, `/avatar/${id}.webp`);
+    expect(stack.green.callsFor(chatId)).toBe(3);
+  });
+
+  it('retries a GetAvatar that times out (GREEN_API_TIMEOUT_MS)', async () => {
+    const chatId = '11000001501@c.us';
+    stack.green.set(chatId, { kind: 'avatar', url: await stack.images.add('slow-api') }, 1000);
+    const first = await get(stack.url, '/avatar/11000001501.webp');
+    expect(first.headers['cache-control']).toBe('no-store');
+    await eventually(() => stack.green.callsFor(chatId) >= 2, 5000);
+  });
+
+  it('caches `bad request data` as a permanent answer, with no retry', async () => {
+    const chatId = '11000001601@c.us';
+    stack.green.set(chatId, { kind: 'reason', reason: 'bad request data' });
+    const res = await get(stack.url, '/avatar/11000001601.webp');
+    expect(res.headers['x-avatar-status']).toBe('not-on-whatsapp');
+    expect(res.headers['cache-control']).toMatch(/^public, max-age=/);
+    await get(stack.url, '/avatar/11000001601.png');
+    expect(stack.green.callsFor(chatId)).toBe(1);
+  });
+
+  it('asks GetAvatar once more when the image link has expired (403/404/410), then downloads the new one', async () => {
+    const chatId = '11000001701@c.us';
+    const expired = await stack.images.add('expired-link');
+    stack.images.update('expired-link', { status: 410 });
+    stack.green.queue(chatId, { kind: 'avatar', url: expired });
+    stack.green.set(chatId, { kind: 'avatar', url: await stack.images.add('fresh-link') });
+    const res = await get(stack.url, '/avatar/11000001701.webp');
+    expect(res.headers['x-avatar-status']).toBe('ok');
+    expect(stack.green.callsFor(chatId)).toBe(2);
+    expect(stack.images.downloads('expired-link')).toBe(1);
+    expect(stack.images.downloads('fresh-link')).toBe(1);
+  });
+
+  it('gives up after JOB_ATTEMPTS transient failures: a visible failure, an error placeholder, nothing cached', async () => {
+    const chatId = '11000001801@c.us';
+    stack.green.set(chatId, { kind: 'http', status: 503 });
+    const first = await get(stack.url, '/avatar/11000001801.webp');
+    expect(first.headers['cache-control']).toBe('no-store');
+    await eventually(() => stack.logs.some((l) => l.msg === 'job failed' && l.jobId === `resolve-${chatId}`), 8000);
+    expect(stack.green.callsFor(chatId)).toBe(stack.config.jobs.attempts);
+    expect(await stack.redis.exists(`${stack.config.redis.keyPrefix}:meta:${chatId}`)).toBe(0);
+    // For FAILURE_BACKOFF_SECONDS, requests get the error placeholder without spending another call.
+    const after = await get(stack.url, '/avatar/11000001801.webp');
+    expect(after.headers['x-avatar-status']).toBe('error');
+    expect(after.headers['cache-control']).toBe('no-store');
+    expect(stack.green.callsFor(chatId)).toBe(stack.config.jobs.attempts);
+  });
+});
+
+describe('a refused instance (401/403/400) and an exhausted plan (466)', () => {
+  it.each([
+    ['401', 401, 'unauthorized'],
+    ['403', 403, 'unauthorized'],
+    ['400 instance not authorized', 400, 'unauthorized'],
+    ['466', 466, 'quota'],
+  ])('after a %s: no more calls for the cool-down, /readyz says so and stays 200, hits keep working', async (_n, status, state) => {
+    const stack = await startStack();
+    try {
+      stack.green.set('11000001901@c.us', { kind: 'avatar', url: await stack.images.add('kept') });
+      expect((await get(stack.url, '/avatar/11000001901.webp')).headers['x-avatar-status']).toBe('ok');
+
+      stack.green.setFallback({ kind: 'http', status, body: status === 466 ? { invokeStatus: { status: 'QUOTE_ALLOWED_EXCEEDED' } } : {} });
+      const refused = await get(stack.url, '/avatar/11000001902.webp');
+      expect(refused.headers['x-avatar-status']).toBe('error');
+      expect(refused.headers['cache-control']).toBe('no-store');
+      const calls = stack.green.calls.length;
+
+      const next = await get(stack.url, '/avatar/11000001903.webp');
+      expect(next.headers['x-avatar-status']).toBe('error');
+      expect(stack.green.calls.length).toBe(calls);
+
+      const ready = await request(stack.url).get('/readyz');
+      expect(ready.status).toBe(200);
+      expect(ready.body.upstream).toBe(state);
+      expect((await get(stack.url, '/avatar/11000001901.png?size=64')).headers['x-avatar-status']).toBe('ok');
+      expect(stack.logs.some((l) => l.level === 50 && String(l.msg).includes(`paused: ${state}`))).toBe(true);
+    } finally {
+      await stack.close();
+    }
+  });
+});
