@@ -10,7 +10,7 @@ import { QUEUE_NAMES, type JobOutcome, type RenderJob, type ResolveJob } from '.
 import { createAvatarPipeline } from './avatar-pipeline';
 import { createRenderProcessor, createResolveProcessor } from './processors';
 
-const RATE_WINDOW_MARGIN_MS = 50;
+const RATE_SLOT_MARGIN = 1.05;
 
 export interface WorkerDeps {
   config: Config;
@@ -61,9 +61,10 @@ export async function startWorkers({ config, connection, cache, store, logger }:
     // Seconds a worker blocks waiting for work; short, so a job put back after a 429 pause is taken up
     // when the pause ends rather than at the next 5-second poll.
     drainDelay: 1,
-    // GetAvatar's own limit, shared through Redis by every worker process. The window is a little longer
-    // than a second so that network jitter between two windows cannot put more calls into any second.
-    limiter: { max: config.greenApi.ratePerSec, duration: 1000 + RATE_WINDOW_MARGIN_MS },
+    // GetAvatar's own limit, shared through Redis by every worker process. One call per slot of 1/rate s
+    // (plus a margin for network jitter) rather than `rate` calls per fixed window: a fixed window lets two
+    // bursts meet at its edge, doubling the calls within some second.
+    limiter: { max: 1, duration: Math.ceil((1000 / config.greenApi.ratePerSec) * RATE_SLOT_MARGIN) },
   });
   const renderWorker = new Worker<RenderJob, JobOutcome>(QUEUE_NAMES.render, createRenderProcessor(deps), {
     connection,

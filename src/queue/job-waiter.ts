@@ -42,16 +42,20 @@ const BACKLOG_CHECK_MS = 500;
 
 export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents, { maxWaitMs, maxBacklog }: JobWaiterOptions): JobWaiter {
   const waits = new Map<string, Promise<WaitOutcome>>();
-  const backlog = new Map<string, { full: Promise<boolean>; at: number }>();
+  // Last measured backlog per queue, plus what this process added since.
+  const backlog = new Map<string, { waiting: Promise<number>; at: number }>();
 
-  function backlogFull(queue: Queue<unknown, JobOutcome>): Promise<boolean> {
-    if (maxBacklog <= 0) return Promise.resolve(false);
-    const known = backlog.get(queue.name);
-    if (known && Date.now() - known.at < BACKLOG_CHECK_MS) return known.full;
-    const full = queue.getJobCountByTypes('waiting', 'prioritized').then((n) => n >= maxBacklog);
-    full.catch(() => backlog.delete(queue.name));
-    backlog.set(queue.name, { full, at: Date.now() });
-    return full;
+  async function backlogFull(queue: Queue<unknown, JobOutcome>): Promise<boolean> {
+    if (maxBacklog <= 0) return false;
+    let known = backlog.get(queue.name);
+    if (!known || Date.now() - known.at >= BACKLOG_CHECK_MS) {
+      known = { waiting: queue.getJobCountByTypes('waiting', 'prioritized'), at: Date.now() };
+      backlog.set(queue.name, known);
+      known.waiting.catch(() => backlog.delete(queue.name));
+    }
+    if ((await known.waiting) >= maxBacklog) return true;
+    known.waiting = known.waiting.then((n) => n + 1);
+    return false;
   }
 
   async function addAndWait<T>(queue: Queue<T, JobOutcome>, queueEvents: QueueEvents, jobId: string, data: T): Promise<WaitOutcome> {

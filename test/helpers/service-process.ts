@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+
 
 export interface ServiceProcess {
   child: ChildProcess;
@@ -14,9 +14,12 @@ export interface ServiceProcess {
   logLine(msg: string): Promise<Record<string, unknown>>;
 }
 
-/** Runs the real entry point (src/server.ts) as a child process, as `npm start` does after building. */
+/**
+ * Runs the real entry point (src/server.ts) as one node process (tsx as a loader, not as a wrapper
+ * process), so a signal reaches the service itself.
+ */
 export function spawnService(env: Record<string, string>, args: string[] = []): ServiceProcess {
-  const child = spawn(TSX, [path.join(ROOT, 'src/server.ts'), ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/server.ts'), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,7 +5,8 @@ import type { GetAvatarBehaviour } from '../fakes/green-api';
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({ env: { MISS_WAIT_MS: '300', GREEN_API_TIMEOUT_MS: '200' } });
+  // No cool-downs, so every error below reaches the fake instead of the breaker.
+  stack = await startStack({ env: { MISS_WAIT_MS: '300', GREEN_API_TIMEOUT_MS: '200', AUTH_COOLDOWN_SECONDS: '0', QUOTA_COOLDOWN_SECONDS: '0' } });
 });
 afterAll(() => stack.close());
 
