@@ -6,9 +6,16 @@ import type { Logger } from './logger';
 import type { Readiness } from './readiness';
 import { avatarRouter } from './routes/avatar';
 import { healthRouter } from './routes/health';
+import { QUEUE_DASHBOARD_PATH, queueDashboard } from './routes/admin';
+import { warmRouter } from './routes/warm';
+import type { AvatarQueues } from './queue/queues';
+import { adminOnly } from './security/admin-auth';
+import type { WarmBatches } from './warm/batches';
 
 export interface AppDeps {
   avatars: AvatarService;
+  batches: WarmBatches;
+  queues: AvatarQueues;
   readiness: Readiness;
   logger: Logger;
   defaultSize: number;
@@ -34,7 +41,7 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
 }
 
 /** Builds the Express app without listening (tests hand it to supertest). */
-export function createApp({ avatars, readiness, logger, defaultSize, security }: AppDeps): Express {
+export function createApp({ avatars, batches, queues, readiness, logger, defaultSize, security }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -42,6 +49,11 @@ export function createApp({ avatars, readiness, logger, defaultSize, security }:
   app.set('trust proxy', security.trustProxy);
   app.use(healthRouter(readiness));
   app.use(avatarRouter(avatars, { defaultSize, signingKey: security.signingKey }));
+  // Admin: off (404) without ADMIN_TOKEN, else Bearer-authenticated.
+  const admin = adminOnly(security.adminToken);
+  app.use('/v1/warm', admin);
+  app.use(warmRouter(batches));
+  app.use(QUEUE_DASHBOARD_PATH, admin, queueDashboard(queues));
   app.use((_req, res) => {
     res.status(404).json(errorBody('not_found', 'no such route'));
   });

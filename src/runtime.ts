@@ -14,6 +14,7 @@ import { createReadiness } from './readiness';
 import { createCacheRedis, createQueueRedis } from './redis';
 import { createMissLimiter } from './security/miss-limiter';
 import { createBreaker } from './greenapi/breaker';
+import { createWarmBatches } from './warm/batches';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -66,6 +67,8 @@ export async function startRuntime(config: Config, role: Role, logger: Logger): 
     });
     const app = createApp({
       avatars,
+      batches: createWarmBatches(cache, config.redis.keyPrefix, queues),
+      queues,
       readiness: createReadiness(cache, queues, {
         breaker: createBreaker(cache, config.redis.keyPrefix, config.greenApi.cooldowns),
         idInstance: config.greenApi.idInstance,

@@ -7,6 +7,7 @@ import { createGreenApiClient } from '../src/greenapi/client';
 import { createDownloader } from '../src/images/download';
 import type { Logger } from '../src/logger';
 import { QUEUE_NAMES, type JobOutcome, type RenderJob, type ResolveJob } from '../src/queue/jobs';
+import { createWarmBatches } from '../src/warm/batches';
 import { createAvatarPipeline } from './avatar-pipeline';
 import { createRenderProcessor, createResolveProcessor } from './processors';
 
@@ -50,6 +51,7 @@ export async function startWorkers({ config, connection, cache, store, logger }:
     pipeline,
     pauseResolve: (ms: number) => resolveQueue.rateLimit(ms),
     failureBackoffSeconds: config.failureBackoffSeconds,
+    batches: createWarmBatches(cache, prefix),
   };
 
   const resolveWorker = new Worker<ResolveJob, JobOutcome>(QUEUE_NAMES.resolve, createResolveProcessor(deps), {

@@ -5,6 +5,12 @@ export interface CacheKeys {
   meta(chatId: string): string;
   /** Set for a while after a resolve finally failed, so requests do not start a new upstream call each. */
   failure(chatId: string): string;
+  /** A warm batch: its record, its chatIds (in order), and those whose resolve finally failed. */
+  batch(batchId: string): string;
+  batchIds(batchId: string): string;
+  batchFailed(batchId: string): string;
+  /** chatIds served recently (score: last time), for refresh-ahead. */
+  recent: string;
   /** Requests per client IP in one minute that started an upstream call. */
   missRate(clientIp: string, minute: number): string;
   source(hash: string): string;
@@ -17,6 +23,10 @@ export function createKeys(prefix: string): CacheKeys {
   return {
     meta: (chatId) => `${prefix}:meta:${chatId}`,
     failure: (chatId) => `${prefix}:fail:${chatId}`,
+    batch: (batchId) => `${prefix}:batch:${batchId}`,
+    batchIds: (batchId) => `${prefix}:batch:${batchId}:ids`,
+    batchFailed: (batchId) => `${prefix}:batch:${batchId}:failed`,
+    recent: `${prefix}:recent`,
     missRate: (clientIp, minute) => `${prefix}:rate:${clientIp}:${minute}`,
     source: (hash) => `${prefix}:src:${hash}`,
     variant: (hash, size, format) => `${prefix}:img:${hash}:${size}:${format}`,

@@ -7,6 +7,10 @@ export const QUEUE_NAMES = { resolve: 'resolve', render: 'render' } as const;
 
 export interface ResolveJob {
   chatId: string;
+  /** Call GetAvatar even if the cached answer is fresh (a forced warm, a refresh ahead of expiry). */
+  force?: boolean;
+  /** The warm batch that asked, so a final failure is counted there. */
+  batchId?: string;
 }
 
 export interface RenderJob {

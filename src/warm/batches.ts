@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { createKeys } from '../avatar/keys';
+import type { AvatarQueues } from '../queue/queues';
+import { PRIORITY, resolveJobId } from '../queue/jobs';
+
+/** Batch records expire after a day. */
+const BATCH_TTL_SECONDS = 86_400;
+const ADD_CHUNK = 1000;
+
+export interface BatchStatus {
+  total: number;
+  done: number;
+  withAvatar: number;
+  noAvatar: number;
+  notOnWhatsapp: number;
+  failed: number;
+  pending: number;
+}
+
+export interface WarmBatches {
+  /**
+   * Records a batch and enqueues a background resolve for every chatId whose answer is not fresh (all of
+   * them with `force`). Fresh answers cost nothing. Returns the batch id.
+   */
+  start(chatIds: string[], force: boolean): Promise<string>;
+  /** Progress, computed from the cache itself; undefined for an unknown or expired batch. */
+  status(batchId: string): Promise<BatchStatus | undefined>;
+  /** Counts a final failure for the batch (called by the worker). */
+  markFailed(batchId: string, chatId: string): Promise<void>;
+}
+
+export function createWarmBatches(redis: Redis, keyPrefix: string, queues?: AvatarQueues): WarmBatches {
+  const keys = createKeys(keyPrefix);
+
+  async function metas(chatIds: string[]): Promise<(string | null)[][]> {
+    const pipeline = redis.pipeline();
+    for (const chatId of chatIds) pipeline.hmget(keys.meta(chatId), 'status', 'resolvedAt', 'freshUntil');
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([err, fields]) => {
+      if (err) throw err;
+      return fields as (string | null)[];
+    });
+  }
+
+  return {
+    async start(chatIds, force) {
+      if (!queues) throw new Error('warm batches need the queues');
+      const batchId = randomUUID();
+      const createdAt = Date.now();
+      const record = keys.batch(batchId);
+      const ids = keys.batchIds(batchId);
+      await redis
+        .multi()
+        .hset(record, { createdAt, force: force ? '1' : '0', total: chatIds.length })
+        .expire(record, BATCH_TTL_SECONDS)
+        .rpush(ids, ...chatIds)
+        .expire(ids, BATCH_TTL_SECONDS)
+        .exec();
+      const known = force ? [] : await metas(chatIds);
+      const stale = chatIds.filter((_, i) => force || !(Number(known[i]?.[2]) > createdAt));
+      for (let i = 0; i < stale.length; i += ADD_CHUNK) {
+        await queues.resolve.addBulk(
+          stale.slice(i, i + ADD_CHUNK).map((chatId) => ({
+            name: 'resolve',
+            data: { chatId, force, batchId },
+            // Below interactive misses: a page view is never stuck behind a batch.
+            opts: { jobId: resolveJobId(chatId), priority: PRIORITY.background },
+          })),
+        );
+      }
+      return batchId;
+    },
+
+    async status(batchId) {
+      const [record, chatIds, failed] = await Promise.all([
+        redis.hgetall(keys.batch(batchId)),
+        redis.lrange(keys.batchIds(batchId), 0, -1),
+        redis.smembers(keys.batchFailed(batchId)),
+      ]);
+      if (!record.createdAt) return undefined;
+      const createdAt = Number(record.createdAt);
+      const force = record.force === '1';
+      const failedSet = new Set(failed);
+      const status: BatchStatus = { total: chatIds.length, done: 0, withAvatar: 0, noAvatar: 0, notOnWhatsapp: 0, failed: 0, pending: 0 };
+      const fields = await metas(chatIds);
+      chatIds.forEach((chatId, i) => {
+        const [answer, resolvedAt, freshUntil] = fields[i]!;
+        // Answered for this batch: resolved since it started, or (without force) already fresh then.
+        const answered = answer !== null && (Number(resolvedAt) >= createdAt || (!force && Number(freshUntil) > createdAt));
+        if (answered && answer === 'ok') status.withAvatar++;
+        else if (answered && answer === 'no-avatar') status.noAvatar++;
+        else if (answered) status.notOnWhatsapp++;
+        else if (failedSet.has(chatId)) status.failed++;
+        else status.pending++;
+      });
+      status.done = status.total - status.pending;
+      return status;
+    },
+
+    async markFailed(batchId, chatId) {
+      const key = keys.batchFailed(batchId);
+      await redis.multi().sadd(key, chatId).expire(key, BATCH_TTL_SECONDS).exec();
+    },
+  };
+}
