@@ -1,0 +1,121 @@
+/**
+ * `npm run warm -- --file contacts.txt [--url http://localhost:3000] [--token ADMIN_TOKEN] [--force]`
+ * Pre-loads avatars for a contact list (one id per line; stdin when no --file) through a running service,
+ * with a live progress bar and ETA (on stderr), then a summary table (on stdout).
+ * Exit code 1 if any id failed or was invalid, 2 if the warm could not run.
+ */
+import { readFile } from 'node:fs/promises';
+import { SingleBar, Presets } from 'cli-progress';
+import Table from 'cli-table3';
+import { Command } from 'commander';
+
+const MAX_IDS_PER_CALL = 10_000;
+
+interface WarmAnswer {
+  batchId?: string;
+  accepted: number;
+  duplicates: number;
+  invalid: { id: string; error: string }[];
+}
+
+interface BatchStatus {
+  total: number;
+  done: number;
+  withAvatar: number;
+  noAvatar: number;
+  notOnWhatsapp: number;
+  failed: number;
+  pending: number;
+}
+
+async function readIds(file: string | undefined): Promise<string[]> {
+  let text: string;
+  if (file && file !== '-') {
+    text = await readFile(file, 'utf8');
+  } else {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    text = Buffer.concat(chunks).toString('utf8');
+  }
+  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+}
+
+async function call<T>(url: string, token: string, init: RequestInit = {}): Promise<T> {
+  const res = await fetch(url, { ...init, headers: { ...init.headers, Authorization: `Bearer ${token}` } });
+  const body = (await res.json().catch(() => ({}))) as T & { error?: { message: string } };
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${new URL(url).pathname}: HTTP ${res.status} ${body.error?.message ?? ''}`.trim());
+  return body;
+}
+
+const sum = (statuses: BatchStatus[], field: keyof BatchStatus) => statuses.reduce((n, s) => n + s[field], 0);
+
+async function main(options: { file?: string; url: string; token?: string; force?: boolean; interval: string }): Promise<number> {
+  const token = options.token ?? process.env.ADMIN_TOKEN;
+  if (!token) throw new Error('no admin token: pass --token or set ADMIN_TOKEN');
+  const base = options.url.replace(/\/+$/, '');
+  const ids = await readIds(options.file);
+  if (ids.length === 0) throw new Error('no ids to warm (one per line)');
+
+  const answers: WarmAnswer[] = [];
+  for (let i = 0; i < ids.length; i += MAX_IDS_PER_CALL) {
+    answers.push(
+      await call<WarmAnswer>(`${base}/v1/warm`, token, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ chatIds: ids.slice(i, i + MAX_IDS_PER_CALL), force: options.force === true }),
+      }),
+    );
+  }
+  const batchIds = answers.flatMap((a) => (a.batchId ? [a.batchId] : []));
+  const accepted = answers.reduce((n, a) => n + a.accepted, 0);
+  const invalid = answers.flatMap((a) => a.invalid);
+
+  const bar = new SingleBar(
+    { format: 'warming [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted} | failed {failed}', noTTYOutput: true, notTTYSchedule: 2000 },
+    Presets.shades_classic,
+  );
+  bar.start(accepted, 0, { failed: 0 });
+  let statuses: BatchStatus[] = [];
+  for (;;) {
+    statuses = await Promise.all(batchIds.map((id) => call<BatchStatus>(`${base}/v1/warm/${id}`, token)));
+    bar.update(sum(statuses, 'done'), { failed: sum(statuses, 'failed') });
+    if (sum(statuses, 'pending') === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, Number(options.interval)));
+  }
+  bar.stop();
+
+  // Colours only for a terminal, so logs and pipes stay plain.
+  const style = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
+  const table = new Table({ ...style, head: ['ids read', 'accepted', 'duplicates', 'invalid', 'with avatar', 'no avatar', 'not on WhatsApp', 'failed'] });
+  table.push([
+    ids.length,
+    accepted,
+    answers.reduce((n, a) => n + a.duplicates, 0),
+    invalid.length,
+    sum(statuses, 'withAvatar'),
+    sum(statuses, 'noAvatar'),
+    sum(statuses, 'notOnWhatsapp'),
+    sum(statuses, 'failed'),
+  ]);
+  process.stdout.write(`${table.toString()}\n`);
+  for (const bad of invalid.slice(0, 20)) process.stdout.write(`invalid: ${bad.id} (${bad.error})\n`);
+  if (invalid.length > 20) process.stdout.write(`... and ${invalid.length - 20} more invalid ids\n`);
+  return sum(statuses, 'failed') > 0 || invalid.length > 0 ? 1 : 0;
+}
+
+new Command('warm')
+  .description('pre-load avatars for a list of contacts through a running avatar-cdn')
+  .option('--file <path>', 'one id per line (default: stdin)')
+  .option('--url <url>', 'the service', process.env.AVATAR_CDN_URL ?? 'http://localhost:3000')
+  .option('--token <token>', 'admin token (default: ADMIN_TOKEN)')
+  .option('--force', 'ask Green API again even for fresh answers')
+  .option('--interval <ms>', 'progress poll interval', '500')
+  .action(async (options) => {
+    try {
+      process.exitCode = await main(options);
+    } catch (err) {
+      process.stderr.write(`warm: ${(err as Error).message}\n`);
+      process.exitCode = 2;
+    }
+  })
+  .parse();
