@@ -1,8 +1,11 @@
-import express, { type ErrorRequestHandler, type Express } from 'express';
+import { randomUUID } from 'node:crypto';
+import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from 'express';
+import { pinoHttp } from 'pino-http';
 import type { AvatarService } from './avatar/service';
 import type { Config } from './config';
 import { AppError, errorBody } from './errors';
 import type { Logger } from './logger';
+import type { Metrics } from './metrics';
 import type { Readiness } from './readiness';
 import { avatarRouter } from './routes/avatar';
 import { healthRouter } from './routes/health';
@@ -17,6 +20,7 @@ export interface AppDeps {
   batches: WarmBatches;
   queues: AvatarQueues;
   readiness: Readiness;
+  metrics: Metrics;
   logger: Logger;
   defaultSize: number;
   security: Config['security'];
@@ -40,14 +44,50 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
   };
 }
 
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** A request id on every log line of a request; hits and revalidations are not logged (they are nearly all traffic). */
+function requestLogging(logger: Logger): RequestHandler {
+  return pinoHttp({
+    logger,
+    genReqId: (req, res) => {
+      const given = req.headers['x-request-id'];
+      const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      res.setHeader('X-Request-Id', id);
+      return id;
+    },
+    customLogLevel: (_req, res, err) => {
+      if (err || res.statusCode >= 500) return 'error';
+      if (res.statusCode >= 400) return 'warn';
+      return res.getHeader('x-cache') === 'HIT' || res.statusCode === 304 ? 'silent' : 'info';
+    },
+    serializers: {
+      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  });
+}
+
+/** Latency by route pattern (never the raw path: ids would make unbounded label values). */
+function requestMetrics(metrics: Metrics): RequestHandler {
+  const route = (req: Request) => (req.route ? `${req.baseUrl}${String(req.route.path)}` : req.baseUrl || 'unmatched');
+  return (req, res, next) => {
+    const stop = metrics.httpDuration.startTimer();
+    res.on('finish', () => stop({ route: route(req), status: String(res.statusCode), cache: String(res.getHeader('x-cache') ?? '') }));
+    next();
+  };
+}
+
 /** Builds the Express app without listening (tests hand it to supertest). */
-export function createApp({ avatars, batches, queues, readiness, logger, defaultSize, security }: AppDeps): Express {
+export function createApp({ avatars, batches, queues, readiness, metrics, logger, defaultSize, security }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   // Whether X-Forwarded-For is believed for req.ip (the per-client miss limit).
   app.set('trust proxy', security.trustProxy);
-  app.use(healthRouter(readiness));
+  app.use(requestMetrics(metrics));
+  app.use(requestLogging(logger));
+  app.use(healthRouter(readiness, metrics));
   app.use(avatarRouter(avatars, { defaultSize, signingKey: security.signingKey }));
   // Admin: off (404) without ADMIN_TOKEN, else Bearer-authenticated.
   const admin = adminOnly(security.adminToken);

@@ -16,6 +16,7 @@ const redisUrl = z.url({ protocol: /^rediss?$/ });
 
 const schema = z.object({
   PORT: int(0, 65535).default(3000),
+  WORKER_PORT: int(0, 65535).default(3001),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
@@ -78,6 +79,8 @@ export type Env = Record<string, string | undefined>;
 
 export interface Config {
   port: number;
+  /** A worker-only process serves /healthz and /metrics here. */
+  workerPort: number;
   host: string;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   redis: { url: string; queueUrl: string; commandTimeoutMs: number; keyPrefix: string };
@@ -157,6 +160,7 @@ export function loadConfig(env: Env): Config {
   const e = parsed.data;
   return {
     port: e.PORT,
+    workerPort: e.WORKER_PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     redis: {

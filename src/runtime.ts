@@ -1,5 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import express from 'express';
 import type { Redis } from 'ioredis';
 import { startWorkers, type AvatarWorkers } from '../workers';
 import { createApp } from './app';
@@ -7,22 +8,33 @@ import { createPlaceholders } from './avatar/placeholder';
 import { createAvatarService } from './avatar/service';
 import { createAvatarStore } from './avatar/store';
 import type { Config } from './config';
+import { createBreaker } from './greenapi/breaker';
 import type { Logger } from './logger';
+import { createMetrics } from './metrics';
 import { createJobWaiter } from './queue/job-waiter';
 import { createQueueEvents, createQueues, type AvatarQueueEvents, type AvatarQueues } from './queue/queues';
 import { createReadiness } from './readiness';
 import { createCacheRedis, createQueueRedis } from './redis';
+import { livenessRouter } from './routes/health';
 import { createMissLimiter } from './security/miss-limiter';
-import { createBreaker } from './greenapi/breaker';
 import { createWarmBatches } from './warm/batches';
 
 export type Role = 'all' | 'api' | 'worker';
 
 export interface Runtime {
-  /** Base URL of the HTTP server (api roles only). */
-  url?: string;
+  /** Base URL of the HTTP server: the API, or a worker's /healthz and /metrics. */
+  url: string;
   /** Stop accepting, finish in-flight requests and jobs, close Redis. */
   close(): Promise<void>;
+}
+
+async function listen(handler: RequestListener, port: number, host: string): Promise<Server> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  return server;
 }
 
 /**
@@ -36,27 +48,32 @@ export async function startRuntime(config: Config, role: Role, logger: Logger): 
     connections.push(redis);
     return redis;
   };
+  const prefix = config.redis.keyPrefix;
   const cache = track(createCacheRedis(config.redis.url, config.redis.commandTimeoutMs));
-  const store = createAvatarStore(cache, config.redis.keyPrefix, { imageSeconds: config.ttl.imageSeconds });
+  const store = createAvatarStore(cache, prefix, { imageSeconds: config.ttl.imageSeconds });
+  const breaker = createBreaker(cache, prefix, config.greenApi.cooldowns);
 
-  let workers: AvatarWorkers | undefined;
-  if (role !== 'api') {
-    const queueConnection = track(createQueueRedis(config.redis.queueUrl));
-    workers = await startWorkers({ config, connection: queueConnection, cache, store, logger });
-  }
-
-  let server: Server | undefined;
   let queues: AvatarQueues | undefined;
   let events: AvatarQueueEvents | undefined;
   if (role !== 'worker') {
-    const producer = track(createCacheRedis(config.redis.queueUrl, config.redis.commandTimeoutMs));
-    queues = createQueues(producer, config.redis.keyPrefix, config.jobs);
-    events = await createQueueEvents(track(createQueueRedis(config.redis.queueUrl)), config.redis.keyPrefix);
+    queues = createQueues(track(createCacheRedis(config.redis.queueUrl, config.redis.commandTimeoutMs)), prefix, config.jobs);
+    events = await createQueueEvents(track(createQueueRedis(config.redis.queueUrl)), prefix);
+  }
+  const metrics = createMetrics(queues ? [queues.resolve, queues.render] : []);
+
+  let workers: AvatarWorkers | undefined;
+  if (role !== 'api') {
+    workers = await startWorkers({ config, connection: track(createQueueRedis(config.redis.queueUrl)), cache, store, logger, metrics });
+  }
+
+  let handler: RequestListener;
+  if (queues && events) {
     const avatars = createAvatarService({
       store,
       waiter: createJobWaiter(queues, events, { maxWaitMs: config.missWaitMs, maxBacklog: config.jobs.maxBacklog }),
       placeholders: createPlaceholders(),
-      missLimiter: createMissLimiter(cache, config.redis.keyPrefix, config.security.missRatePerMin),
+      missLimiter: createMissLimiter(cache, prefix, config.security.missRatePerMin),
+      metrics,
       logger,
       options: {
         missWaitMs: config.missWaitMs,
@@ -65,35 +82,30 @@ export async function startRuntime(config: Config, role: Role, logger: Logger): 
         memoryCache: config.memoryCache,
       },
     });
-    const app = createApp({
+    handler = createApp({
       avatars,
-      batches: createWarmBatches(cache, config.redis.keyPrefix, queues),
+      batches: createWarmBatches(cache, prefix, queues),
       queues,
-      readiness: createReadiness(cache, queues, {
-        breaker: createBreaker(cache, config.redis.keyPrefix, config.greenApi.cooldowns),
-        idInstance: config.greenApi.idInstance,
-      }),
+      readiness: createReadiness(cache, queues, { breaker, idInstance: config.greenApi.idInstance }),
+      metrics,
       logger,
       defaultSize: config.defaultSize,
       security: config.security,
     });
-    server = createServer(app);
-    await new Promise<void>((resolve, reject) => {
-      server!.once('error', reject);
-      server!.listen(config.port, config.host, resolve);
-    });
+  } else {
+    // A worker answers only liveness and metrics.
+    handler = express().disable('x-powered-by').use(livenessRouter(metrics));
   }
+  const server = await listen(handler, role === 'worker' ? config.workerPort : config.port, config.host);
 
-  const address = server?.address() as AddressInfo | undefined;
+  const { port } = server.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   return {
-    url: address ? `http://${host}:${address.port}` : undefined,
+    url: `http://${host}:${port}`,
     async close() {
-      if (server) {
-        const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
-        server.closeIdleConnections();
-        await closed;
-      }
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
       await workers?.close();
       await events?.close();
       await queues?.close();

@@ -5,6 +5,7 @@ import { linkExpiresAt } from '../src/greenapi/link-expiry';
 import { DownloadError, type Downloader } from '../src/images/download';
 import { inspectSource, renderVariant, sha256 } from '../src/images/render';
 import type { Logger } from '../src/logger';
+import type { Metrics } from '../src/metrics';
 
 export interface PipelineOptions {
   avatarTtlSeconds: number;
@@ -17,6 +18,7 @@ export interface PipelineOptions {
 
 export interface PipelineDeps {
   store: AvatarStore;
+  metrics: Metrics;
   greenApi: GreenApiClient;
   downloader: Downloader;
   logger: Logger;
@@ -36,7 +38,19 @@ export interface AvatarPipeline {
   render(hash: string, source: Buffer, size: number, format: Format): Promise<void>;
 }
 
-export function createAvatarPipeline({ store, greenApi, downloader, logger, options }: PipelineDeps): AvatarPipeline {
+export function createAvatarPipeline({ store, metrics, greenApi, downloader, logger, options }: PipelineDeps): AvatarPipeline {
+  async function download(url: string): Promise<Buffer> {
+    try {
+      const bytes = await downloader.download(url);
+      metrics.downloads.inc({ outcome: 'ok' });
+      metrics.downloadBytes.inc(bytes.length);
+      return bytes;
+    } catch (err) {
+      metrics.downloads.inc({ outcome: err instanceof DownloadError ? err.reason : 'error' });
+      throw err;
+    }
+  }
+
   async function storeSource(bytes: Buffer): Promise<string> {
     await inspectSource(bytes, options.maxPixels);
     const hash = sha256(bytes);
@@ -45,10 +59,11 @@ export function createAvatarPipeline({ store, greenApi, downloader, logger, opti
   }
 
   async function render(hash: string, source: Buffer, size: number, format: Format): Promise<void> {
-    const started = Date.now();
+    const stop = metrics.renderDuration.startTimer({ format });
     const bytes = await renderVariant(source, size, format, options.maxPixels);
+    const seconds = stop();
     await store.putVariant(hash, size, format, bytes);
-    logger.debug({ hash: hash.slice(0, 12), size, format, bytes: bytes.length, ms: Date.now() - started }, 'rendered');
+    logger.debug({ hash: hash.slice(0, 12), size, format, bytes: bytes.length, ms: Math.round(seconds * 1000) }, 'rendered');
   }
 
   async function writeNegative(chatId: string, status: 'no-avatar' | 'not-on-whatsapp'): Promise<AvatarMeta> {
@@ -83,7 +98,7 @@ export function createAvatarPipeline({ store, greenApi, downloader, logger, opti
     if (answer.kind !== 'avatar') return writeNegative(chatId, 'not-on-whatsapp');
     let bytes: Buffer;
     try {
-      bytes = await downloader.download(answer.url);
+      bytes = await download(answer.url);
     } catch (err) {
       if (!mayAskAgain || !(err instanceof DownloadError) || err.reason !== 'expired') throw err;
       logger.info({ chatId }, 'avatar link expired, asking GetAvatar again');

@@ -4,6 +4,8 @@ import type { AvatarStore } from '../src/avatar/store';
 import type { Config } from '../src/config';
 import { createBreaker, guardWithBreaker } from '../src/greenapi/breaker';
 import { createGreenApiClient } from '../src/greenapi/client';
+import { instrumentGreenApi } from '../src/greenapi/instrumented';
+import type { Metrics } from '../src/metrics';
 import { createDownloader } from '../src/images/download';
 import type { Logger } from '../src/logger';
 import { QUEUE_NAMES, type JobOutcome, type RenderJob, type ResolveJob } from '../src/queue/jobs';
@@ -19,6 +21,7 @@ export interface WorkerDeps {
   connection: Redis;
   /** The cache connection (breaker state lives there). */
   cache: Redis;
+  metrics: Metrics;
   store: AvatarStore;
   logger: Logger;
 }
@@ -28,12 +31,14 @@ export interface AvatarWorkers {
   close(): Promise<void>;
 }
 
-export async function startWorkers({ config, connection, cache, store, logger }: WorkerDeps): Promise<AvatarWorkers> {
+export async function startWorkers({ config, connection, cache, store, logger, metrics }: WorkerDeps): Promise<AvatarWorkers> {
   const prefix = config.redis.keyPrefix;
   const breaker = createBreaker(cache, prefix, config.greenApi.cooldowns);
+  const greenApi = instrumentGreenApi(createGreenApiClient(config.greenApi), logger, metrics);
   const pipeline = createAvatarPipeline({
     store,
-    greenApi: guardWithBreaker(createGreenApiClient(config.greenApi), breaker, config.greenApi.idInstance, logger),
+    metrics,
+    greenApi: guardWithBreaker(greenApi, breaker, config.greenApi.idInstance, logger),
     downloader: createDownloader(config.source),
     logger,
     options: {
@@ -79,6 +84,7 @@ export async function startWorkers({ config, connection, cache, store, logger }:
   for (const worker of [resolveWorker, renderWorker]) {
     worker.on('failed', (job, err) => {
       const final = !job || job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError';
+      if (final) metrics.jobsFailed.inc({ queue: worker.name });
       logger[final ? 'error' : 'warn']({ queue: worker.name, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, final ? 'job failed' : 'job attempt failed');
     });
     worker.on('error', (err) => logger.error({ queue: worker.name, err: err.message }, 'worker error'));

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 import type { JobWaiter, WaitOutcome } from '../queue/job-waiter';
 import type { MissLimiter } from '../security/miss-limiter';
 import { AppError } from '../errors';
@@ -28,6 +29,7 @@ export interface AvatarServiceDeps {
   waiter: JobWaiter;
   placeholders: Placeholders;
   missLimiter: MissLimiter;
+  metrics: Metrics;
   logger: Logger;
   options: AvatarServiceOptions;
 }
@@ -51,7 +53,7 @@ const memoryKey = (req: AvatarRequest): string =>
 
 const secondsUntil = (ms: number): number => Math.max(0, Math.floor((ms - Date.now()) / 1000));
 
-export function createAvatarService({ store, waiter, placeholders, missLimiter, logger, options }: AvatarServiceDeps): AvatarService {
+export function createAvatarService({ store, waiter, placeholders, missLimiter, metrics, logger, options }: AvatarServiceDeps): AvatarService {
   // Bytes-bounded and short-lived, so several API processes never serve a replaced avatar for long.
   const memory = new LRUCache<string, AvatarResponse>({
     maxSize: Math.max(1, options.memoryCache.maxBytes),
@@ -174,9 +176,14 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
 
     async serve(req, clientIp) {
       const hit = this.cached(req);
-      if (hit) return hit;
+      if (hit) {
+        metrics.avatarLookups.inc({ result: 'hit' });
+        return hit;
+      }
       try {
-        return await lookup(req, clientIp);
+        const response = await lookup(req, clientIp);
+        metrics.avatarLookups.inc({ result: response.headers['x-cache']!.toLowerCase() });
+        return response;
       } catch (err) {
         if (err instanceof AppError) throw err;
         // Redis down or unreachable: never a 500 or a hung request for an <img>.

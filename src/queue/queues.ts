@@ -13,6 +13,9 @@ export function createQueues(connection: Redis, prefix: string, jobs: { attempts
   const options = { connection, prefix, defaultJobOptions: jobDefaults(jobs.attempts, jobs.backoffMs) };
   const resolve = new Queue<ResolveJob, JobOutcome>(QUEUE_NAMES.resolve, options);
   const render = new Queue<RenderJob, JobOutcome>(QUEUE_NAMES.render, options);
+  // Every wait for a job listens for the queue closing: one listener per concurrent miss is expected.
+  resolve.setMaxListeners(0);
+  render.setMaxListeners(0);
   return {
     resolve,
     render,

@@ -50,6 +50,7 @@ export async function startStack({ env = {}, role = 'all' }: StackOptions = {}):
     KEY_PREFIX: prefix,
     HOST: '127.0.0.1',
     PORT: '0',
+    WORKER_PORT: '0',
     LOG_LEVEL: 'debug',
     GREEN_API_URL: green.url,
     GREEN_API_ID_INSTANCE: green.idInstance,

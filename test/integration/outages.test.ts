@@ -15,6 +15,7 @@ function workerEnv(stack: Stack, extra: Record<string, string> = {}): Record<str
     AVATAR_SOURCE_HOSTS: '127.0.0.1',
     AVATAR_SOURCE_ALLOW_HTTP: 'true',
     LOG_LEVEL: 'info',
+    WORKER_PORT: '0',
     ...extra,
   };
 }

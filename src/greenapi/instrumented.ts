@@ -1,0 +1,28 @@
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import type { GreenApiClient } from './client';
+import { GreenApiError } from './errors';
+
+/** One log line and one metric sample per GetAvatar call: outcome and duration (never the token or URL). */
+export function instrumentGreenApi(client: GreenApiClient, logger: Logger, metrics: Metrics): GreenApiClient {
+  return {
+    async getAvatar(chatId) {
+      const started = performance.now();
+      const record = (outcome: string, extra: Record<string, unknown> = {}) => {
+        const seconds = (performance.now() - started) / 1000;
+        metrics.greenApiCalls.inc({ outcome });
+        metrics.greenApiDuration.observe({ outcome }, seconds);
+        logger.info({ chatId, outcome, ms: Math.round(seconds * 1000), ...extra }, 'GetAvatar');
+      };
+      try {
+        const answer = await client.getAvatar(chatId);
+        record(answer.kind);
+        return answer;
+      } catch (err) {
+        const kind = err instanceof GreenApiError ? err.kind : 'error';
+        record(kind, { status: (err as GreenApiError).status, err: (err as Error).message });
+        throw err;
+      }
+    },
+  };
+}
