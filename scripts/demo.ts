@@ -9,6 +9,8 @@ import { startRuntime } from '../src/runtime';
 import { FakeGreenApi } from '../test/fakes/green-api';
 import { FakeImageHost } from '../test/fakes/image-host';
 
+const DEMO_ADMIN_TOKEN = 'demo-admin-token-0123456789';
+
 export const DEMO_CONTACTS = [
   { id: '11001234567', label: 'has an avatar' },
   { id: '11002345678', label: 'on WhatsApp, no avatar' },
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
       GREEN_API_TOKEN_INSTANCE: green.apiToken,
       AVATAR_SOURCE_HOSTS: '127.0.0.1',
       AVATAR_SOURCE_ALLOW_HTTP: 'true',
+      ADMIN_TOKEN: process.env.ADMIN_TOKEN ?? DEMO_ADMIN_TOKEN,
     });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
@@ -74,7 +77,9 @@ async function main(): Promise<void> {
       'Open one of these in a browser:',
       ...lines,
       `  other sizes and formats    ${base}/avatar/11001234567.avif?size=256   ${base}/avatar/11001234567.png?size=48`,
-      `  readiness                  ${base}/readyz`,
+      `  readiness, metrics         ${base}/readyz   ${base}/metrics`,
+      `  queue dashboard            curl -H 'Authorization: Bearer ${config.security.adminToken}' ${base}/admin/queues/api/queues`,
+      `  warm a contact list        ADMIN_TOKEN=${config.security.adminToken} npm run warm -- --file contacts.txt --url ${base}`,
       'Ctrl+C to stop.',
       '',
     ].join('\n'),

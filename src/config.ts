@@ -70,6 +70,8 @@ const schema = z.object({
   JOB_BACKOFF_MS: int(10, 600_000).default(500),
   JOB_LOCK_MS: int(1000, 600_000).default(30_000),
   MAX_QUEUE_BACKLOG: int(0).default(10_000),
+  REFRESH_AHEAD_SECONDS: int(0).default(3600),
+  REFRESH_CHECK_SECONDS: int(1, 86_400).default(60),
 
   WORKER_CONCURRENCY: int(1, 256).default(4),
   RENDER_CONCURRENCY: int(1, 64).default(2),
@@ -132,6 +134,12 @@ export interface Config {
     lockMs: number;
     /** Waiting jobs beyond which new misses get the pending placeholder at once instead of queueing. */
     maxBacklog: number;
+  };
+  refreshAhead: {
+    /** Avatars requested recently whose answer expires within this many seconds are re-resolved; 0: off. */
+    seconds: number;
+    /** How often the keep-fresh job runs. */
+    checkSeconds: number;
   };
 }
 
@@ -203,6 +211,7 @@ export function loadConfig(env: Env): Config {
     defaultFormat: e.DEFAULT_FORMAT,
     memoryCache: { maxBytes: e.MEMORY_CACHE_MB * 1024 * 1024, ttlMs: e.MEMORY_CACHE_TTL_MS },
     worker: { concurrency: e.WORKER_CONCURRENCY, renderConcurrency: e.RENDER_CONCURRENCY },
+    refreshAhead: { seconds: e.REFRESH_AHEAD_SECONDS, checkSeconds: e.REFRESH_CHECK_SECONDS },
     jobs: { attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS, lockMs: e.JOB_LOCK_MS, maxBacklog: e.MAX_QUEUE_BACKLOG },
   };
 }

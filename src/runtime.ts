@@ -18,6 +18,7 @@ import { createCacheRedis, createQueueRedis } from './redis';
 import { livenessRouter } from './routes/health';
 import { createMissLimiter } from './security/miss-limiter';
 import { createWarmBatches } from './warm/batches';
+import { createRecentRequests, type RecentRequests } from './warm/recent';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -67,12 +68,17 @@ export async function startRuntime(config: Config, role: Role, logger: Logger): 
   }
 
   let handler: RequestListener;
+  let recent: RecentRequests | undefined;
   if (queues && events) {
+    if (config.refreshAhead.seconds > 0) {
+      recent = createRecentRequests(cache, prefix, Math.min(5000, (config.refreshAhead.checkSeconds * 1000) / 2));
+    }
     const avatars = createAvatarService({
       store,
       waiter: createJobWaiter(queues, events, { maxWaitMs: config.missWaitMs, maxBacklog: config.jobs.maxBacklog }),
       placeholders: createPlaceholders(),
       missLimiter: createMissLimiter(cache, prefix, config.security.missRatePerMin),
+      recent,
       metrics,
       logger,
       options: {
@@ -106,6 +112,7 @@ export async function startRuntime(config: Config, role: Role, logger: Logger): 
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await closed;
+      await recent?.close();
       await workers?.close();
       await events?.close();
       await queues?.close();

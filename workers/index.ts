@@ -8,10 +8,11 @@ import { instrumentGreenApi } from '../src/greenapi/instrumented';
 import type { Metrics } from '../src/metrics';
 import { createDownloader } from '../src/images/download';
 import type { Logger } from '../src/logger';
-import { QUEUE_NAMES, type JobOutcome, type RenderJob, type ResolveJob } from '../src/queue/jobs';
+import { jobDefaults, QUEUE_NAMES, REFRESH_AHEAD_SCHEDULER, type JobOutcome, type RenderJob, type ResolveJob } from '../src/queue/jobs';
 import { createWarmBatches } from '../src/warm/batches';
 import { createAvatarPipeline } from './avatar-pipeline';
 import { createRenderProcessor, createResolveProcessor } from './processors';
+import { createRefreshAhead } from './refresh-ahead';
 
 const RATE_SLOT_MARGIN = 1.05;
 
@@ -50,7 +51,12 @@ export async function startWorkers({ config, connection, cache, store, logger, m
       defaultFormat: config.defaultFormat,
     },
   });
-  const resolveQueue = new Queue<ResolveJob, JobOutcome>(QUEUE_NAMES.resolve, { connection, prefix });
+  // Jobs added from here (refresh-ahead) need the same options as the API's, or their ids would stay taken.
+  const resolveQueue = new Queue<ResolveJob, JobOutcome>(QUEUE_NAMES.resolve, {
+    connection,
+    prefix,
+    defaultJobOptions: jobDefaults(config.jobs.attempts, config.jobs.backoffMs),
+  });
   const deps = {
     store,
     pipeline,
@@ -81,7 +87,9 @@ export async function startWorkers({ config, connection, cache, store, logger, m
     stalledInterval: config.jobs.lockMs,
   });
 
-  for (const worker of [resolveWorker, renderWorker]) {
+  const maintenance = await startMaintenance(config, connection, cache, resolveQueue);
+
+  for (const worker of [resolveWorker, renderWorker, maintenance.worker]) {
     worker.on('failed', (job, err) => {
       const final = !job || job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError';
       if (final) metrics.jobsFailed.inc({ queue: worker.name });
@@ -89,12 +97,30 @@ export async function startWorkers({ config, connection, cache, store, logger, m
     });
     worker.on('error', (err) => logger.error({ queue: worker.name, err: err.message }, 'worker error'));
   }
-  await Promise.all([resolveWorker.waitUntilReady(), renderWorker.waitUntilReady()]);
+  await Promise.all([resolveWorker.waitUntilReady(), renderWorker.waitUntilReady(), maintenance.worker.waitUntilReady()]);
 
   return {
     async close() {
-      await Promise.all([resolveWorker.close(), renderWorker.close()]);
-      await resolveQueue.close();
+      await Promise.all([resolveWorker.close(), renderWorker.close(), maintenance.worker.close()]);
+      await Promise.all([resolveQueue.close(), maintenance.queue.close()]);
     },
   };
+}
+
+/** The keep-fresh job, repeated every REFRESH_CHECK_SECONDS by a BullMQ job scheduler (off with REFRESH_AHEAD_SECONDS=0). */
+async function startMaintenance(config: Config, connection: Redis, cache: Redis, resolveQueue: Queue<ResolveJob, JobOutcome>) {
+  const prefix = config.redis.keyPrefix;
+  const queue = new Queue(QUEUE_NAMES.maintenance, { connection, prefix, defaultJobOptions: { removeOnComplete: true, removeOnFail: 100 } });
+  if (config.refreshAhead.seconds > 0) {
+    await queue.upsertJobScheduler(REFRESH_AHEAD_SCHEDULER, { every: config.refreshAhead.checkSeconds * 1000 }, { name: REFRESH_AHEAD_SCHEDULER });
+  } else {
+    await queue.removeJobScheduler(REFRESH_AHEAD_SCHEDULER);
+  }
+  const refresh = createRefreshAhead(cache, prefix, resolveQueue, {
+    // Never more than half an answer's life ahead, or every answer would be due as soon as it is made.
+    aheadSeconds: Math.min(config.refreshAhead.seconds, config.ttl.avatarSeconds / 2),
+    recentSeconds: config.ttl.avatarSeconds,
+  });
+  const worker = new Worker(QUEUE_NAMES.maintenance, refresh, { connection, prefix, concurrency: 1, drainDelay: 1 });
+  return { queue, worker };
 }

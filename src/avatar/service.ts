@@ -3,6 +3,7 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { JobWaiter, WaitOutcome } from '../queue/job-waiter';
 import type { MissLimiter } from '../security/miss-limiter';
+import type { RecentRequests } from '../warm/recent';
 import { AppError } from '../errors';
 import { PIPELINE_VERSION } from '../images/render';
 import type { Placeholders } from './placeholder';
@@ -29,6 +30,8 @@ export interface AvatarServiceDeps {
   waiter: JobWaiter;
   placeholders: Placeholders;
   missLimiter: MissLimiter;
+  /** Where served chatIds are remembered for refresh-ahead (absent when it is off). */
+  recent?: RecentRequests;
   metrics: Metrics;
   logger: Logger;
   options: AvatarServiceOptions;
@@ -53,7 +56,7 @@ const memoryKey = (req: AvatarRequest): string =>
 
 const secondsUntil = (ms: number): number => Math.max(0, Math.floor((ms - Date.now()) / 1000));
 
-export function createAvatarService({ store, waiter, placeholders, missLimiter, metrics, logger, options }: AvatarServiceDeps): AvatarService {
+export function createAvatarService({ store, waiter, placeholders, missLimiter, recent, metrics, logger, options }: AvatarServiceDeps): AvatarService {
   // Bytes-bounded and short-lived, so several API processes never serve a replaced avatar for long.
   const memory = new LRUCache<string, AvatarResponse>({
     maxSize: Math.max(1, options.memoryCache.maxBytes),
@@ -175,6 +178,7 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
     cached: (req) => (memoryEnabled ? memory.get(memoryKey(req)) : undefined),
 
     async serve(req, clientIp) {
+      recent?.touch(req.chatId);
       const hit = this.cached(req);
       if (hit) {
         metrics.avatarLookups.inc({ result: 'hit' });

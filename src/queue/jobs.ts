@@ -3,7 +3,10 @@ import type { Format } from '../avatar/variant';
 
 /** Job names, payloads and ids: the contract between the API and the workers. No secrets in job data. */
 
-export const QUEUE_NAMES = { resolve: 'resolve', render: 'render' } as const;
+export const QUEUE_NAMES = { resolve: 'resolve', render: 'render', maintenance: 'maintenance' } as const;
+
+/** The repeatable keep-fresh job (BullMQ job scheduler) on the maintenance queue. */
+export const REFRESH_AHEAD_SCHEDULER = 'refresh-ahead';
 
 export interface ResolveJob {
   chatId: string;
