@@ -16,6 +16,7 @@ import { createQueueEvents, createQueues, type AvatarQueueEvents, type AvatarQue
 import { createReadiness } from './readiness';
 import { createCacheRedis, createQueueRedis } from './redis';
 import { livenessRouter } from './routes/health';
+import { createFastPath } from './http/fast-path';
 import { createMissLimiter } from './security/miss-limiter';
 import { createWarmBatches } from './warm/batches';
 import { createRecentRequests, type RecentRequests } from './warm/recent';
@@ -88,7 +89,7 @@ export async function startRuntime(config: Config, role: Role, logger: Logger): 
         memoryCache: config.memoryCache,
       },
     });
-    handler = createApp({
+    const app = createApp({
       avatars,
       batches: createWarmBatches(cache, prefix, queues),
       queues,
@@ -98,6 +99,7 @@ export async function startRuntime(config: Config, role: Role, logger: Logger): 
       defaultSize: config.defaultSize,
       security: config.security,
     });
+    handler = createFastPath(avatars, app, metrics);
   } else {
     // A worker answers only liveness and metrics.
     handler = express().disable('x-powered-by').use(livenessRouter(metrics));

@@ -37,28 +37,34 @@ export interface AvatarServiceDeps {
   options: AvatarServiceOptions;
 }
 
+export interface ServeContext {
+  /** Counts against MISS_RATE_PER_MIN when the request would start an upstream call. */
+  clientIp: string;
+  /** Where the ready response is kept in memory (see responseCacheKey). */
+  cacheKey: string;
+}
+
 export interface AvatarService {
-  /**
-   * The response for a request: from memory, from Redis, or after waiting (bounded) for a worker.
-   * `clientIp` counts against MISS_RATE_PER_MIN when the request would start an upstream call.
-   */
-  serve(req: AvatarRequest, clientIp: string): Promise<AvatarResponse>;
+  /** The response for a request: from memory, from Redis, or after waiting (bounded) for a worker. */
+  serve(req: AvatarRequest, context: ServeContext): Promise<AvatarResponse>;
   /** A response already in this process's memory, or undefined; never does I/O. */
-  cached(req: AvatarRequest): AvatarResponse | undefined;
+  cached(cacheKey: string): AvatarResponse | undefined;
 }
 
 /** The ETag names the content (source hash), the variant and the pipeline that drew it. */
 export const avatarEtag = (hash: string, size: number, format: string): string =>
   `"v${PIPELINE_VERSION}-${hash.slice(0, 20)}-${size}-${format}"`;
 
-const memoryKey = (req: AvatarRequest): string =>
-  `${req.chatId}|${req.size}|${req.format}|${req.negotiated ? 'n' : ''}|${req.fallback404 ? 'f' : ''}`;
-
 const secondsUntil = (ms: number): number => Math.max(0, Math.floor((ms - Date.now()) / 1000));
+
+/** A response kept in memory, with the chatId it is for (refresh-ahead remembers what was served). */
+interface CachedResponse extends AvatarResponse {
+  chatId: string;
+}
 
 export function createAvatarService({ store, waiter, placeholders, missLimiter, recent, metrics, logger, options }: AvatarServiceDeps): AvatarService {
   // Bytes-bounded and short-lived, so several API processes never serve a replaced avatar for long.
-  const memory = new LRUCache<string, AvatarResponse>({
+  const memory = new LRUCache<string, CachedResponse>({
     maxSize: Math.max(1, options.memoryCache.maxBytes),
     sizeCalculation: (r) => r.body.length + 512,
     ttl: Math.max(1, options.memoryCache.ttlMs),
@@ -67,10 +73,10 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
   // One background refresh per stale chatId per process; BullMQ's jobId dedupes across processes.
   const refreshing = new LRUCache<string, true>({ max: 10_000, ttl: 30_000 });
 
-  function remember(req: AvatarRequest, response: AvatarResponse, freshUntil: number): void {
+  function remember(cacheKey: string, chatId: string, response: AvatarResponse, freshUntil: number): void {
     const ttl = Math.min(options.memoryCache.ttlMs, freshUntil - Date.now());
     if (!memoryEnabled || ttl <= 0) return;
-    memory.set(memoryKey(req), { ...response, headers: { ...response.headers, 'x-cache': 'HIT' } }, { ttl });
+    memory.set(cacheKey, { ...response, chatId, headers: { ...response.headers, 'x-cache': 'HIT' } }, { ttl });
   }
 
   async function placeholder(req: AvatarRequest, status: AvatarStatus, cache: CacheState, maxAge: number): Promise<AvatarResponse> {
@@ -93,11 +99,11 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
     return { ...response, statusCode: 429, headers: { ...response.headers, 'retry-after': String(retryAfter) } };
   }
 
-  async function negative(req: AvatarRequest, meta: AvatarMeta, cache: CacheState): Promise<AvatarResponse> {
+  async function negative(req: AvatarRequest, cacheKey: string, meta: AvatarMeta, cache: CacheState): Promise<AvatarResponse> {
     // Browsers may keep a placeholder no longer than the answer behind it lives.
     const maxAge = Math.min(options.browserMaxAgeSeconds, secondsUntil(meta.freshUntil));
     const response = await placeholder(req, meta.status as AvatarStatus, cache, maxAge);
-    remember(req, response, meta.freshUntil);
+    remember(cacheKey, req.chatId, response, meta.freshUntil);
     return response;
   }
 
@@ -125,7 +131,7 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
     });
   }
 
-  async function lookup(req: AvatarRequest, clientIp: string): Promise<AvatarResponse> {
+  async function lookup(req: AvatarRequest, { clientIp, cacheKey }: ServeContext): Promise<AvatarResponse> {
     const deadline = Date.now() + options.missWaitMs;
     const waitLeft = () => Math.max(0, deadline - Date.now());
     let cache: CacheState = 'HIT';
@@ -144,7 +150,7 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
     const fresh = meta.freshUntil > Date.now();
     if (meta.status !== 'ok') {
       // Negative answers expire outright (no stale copy): a missing one was handled above.
-      return negative(req, meta, cache);
+      return negative(req, cacheKey, meta, cache);
     }
     if (!fresh) {
       cache = 'STALE';
@@ -170,22 +176,26 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
       cache,
       cacheControl(maxAge, options.staleMaxAgeSeconds),
     );
-    if (fresh) remember(req, response, meta.freshUntil);
+    if (fresh) remember(cacheKey, req.chatId, response, meta.freshUntil);
     return response;
   }
 
   return {
-    cached: (req) => (memoryEnabled ? memory.get(memoryKey(req)) : undefined),
+    cached(cacheKey) {
+      const hit = memoryEnabled ? memory.get(cacheKey) : undefined;
+      if (hit) recent?.touch(hit.chatId);
+      return hit;
+    },
 
-    async serve(req, clientIp) {
-      recent?.touch(req.chatId);
-      const hit = this.cached(req);
+    async serve(req, context) {
+      const hit = this.cached(context.cacheKey);
       if (hit) {
         metrics.avatarLookups.inc({ result: 'hit' });
         return hit;
       }
+      recent?.touch(req.chatId);
       try {
-        const response = await lookup(req, clientIp);
+        const response = await lookup(req, context);
         metrics.avatarLookups.inc({ result: response.headers['x-cache']!.toLowerCase() });
         return response;
       } catch (err) {

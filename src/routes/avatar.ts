@@ -4,6 +4,7 @@ import { sendAvatar } from '../avatar/send';
 import type { AvatarService } from '../avatar/service';
 import { AppError } from '../errors';
 import { hasValidSignature } from '../security/signing';
+import { responseCacheKey } from '../http/fast-path';
 
 export interface AvatarRouteOptions {
   defaultSize: number;
@@ -21,7 +22,8 @@ export function avatarRouter(service: AvatarService, { defaultSize, signingKey }
       throw new AppError(403, 'invalid_signature', 'this URL needs a valid sig parameter');
     }
     const request = parseAvatarRequest(req.params.file, query, req.headers.accept, defaultSize);
-    sendAvatar(req, res, await service.serve(request, req.ip ?? ''));
+    const cacheKey = responseCacheKey(req.originalUrl, request.negotiated ? request.format : undefined);
+    sendAvatar(req, res, await service.serve(request, { clientIp: req.ip ?? '', cacheKey }));
   });
   router.all('/avatar/:file', () => {
     throw new AppError(405, 'method_not_allowed', 'use GET or HEAD', { Allow: 'GET, HEAD' });
