@@ -99,7 +99,7 @@ export async function startRuntime(config: Config, role: Role, logger: Logger): 
       defaultSize: config.defaultSize,
       security: config.security,
     });
-    handler = createFastPath(avatars, app, metrics);
+    handler = createFastPath(avatars, app, metrics, { defaultSize: config.defaultSize, signingKey: config.security.signingKey });
   } else {
     // A worker answers only liveness and metrics.
     handler = express().disable('x-powered-by').use(livenessRouter(metrics));

@@ -49,6 +49,11 @@ export interface AvatarService {
   serve(req: AvatarRequest, context: ServeContext): Promise<AvatarResponse>;
   /** A response already in this process's memory, or undefined; never does I/O. */
   cached(cacheKey: string): AvatarResponse | undefined;
+  /**
+   * A fresh answer from memory or Redis (one round trip), or undefined when the request needs more
+   * (a miss, a stale answer, a variant to render) or Redis fails: then `serve` handles it.
+   */
+  stored(req: AvatarRequest, cacheKey: string): Promise<AvatarResponse | undefined>;
 }
 
 /** The ETag names the content (source hash), the variant and the pipeline that drew it. */
@@ -165,17 +170,15 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
       if (!variant) return unresolved(req, outcome, cache);
     }
 
-    const maxAge = fresh
-      ? Math.min(options.browserMaxAgeSeconds, secondsUntil(meta.freshUntil))
-      : options.staleMaxAgeSeconds;
-    const response = imageResponse(
-      req,
-      variant,
-      avatarEtag(meta.hash, req.size, req.format),
-      'ok',
-      cache,
-      cacheControl(maxAge, options.staleMaxAgeSeconds),
-    );
+    return avatarResponse(req, cacheKey, meta, variant, cache);
+  }
+
+  /** The avatar itself; a fresh one is kept in memory. */
+  function avatarResponse(req: AvatarRequest, cacheKey: string, meta: AvatarMeta, variant: Buffer, cache: CacheState): AvatarResponse {
+    const fresh = meta.freshUntil > Date.now();
+    const maxAge = fresh ? Math.min(options.browserMaxAgeSeconds, secondsUntil(meta.freshUntil)) : options.staleMaxAgeSeconds;
+    const etag = avatarEtag(meta.hash, req.size, req.format);
+    const response = imageResponse(req, variant, etag, 'ok', cache, cacheControl(maxAge, options.staleMaxAgeSeconds));
     if (fresh) remember(cacheKey, req.chatId, response, meta.freshUntil);
     return response;
   }
@@ -185,6 +188,16 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
       const hit = memoryEnabled ? memory.get(cacheKey) : undefined;
       if (hit) recent?.touch(hit.chatId);
       return hit;
+    },
+
+    async stored(req, cacheKey) {
+      const hit = this.cached(cacheKey);
+      if (hit) return hit;
+      const { meta, variant } = await store.read(req.chatId, req.size, req.format);
+      if (!meta || meta.freshUntil <= Date.now()) return undefined;
+      recent?.touch(req.chatId);
+      if (meta.status !== 'ok') return negative(req, cacheKey, meta, 'HIT');
+      return variant ? avatarResponse(req, cacheKey, meta, variant, 'HIT') : undefined;
     },
 
     async serve(req, context) {

@@ -15,11 +15,12 @@ export interface ServiceProcess {
 }
 
 /**
- * Runs the real entry point (src/server.ts) as one node process (tsx as a loader, not as a wrapper
- * process), so a signal reaches the service itself.
+ * Runs the real entry point as one node process, so a signal reaches the service itself: src/server.ts with
+ * tsx as a loader, or with `built` the compiled dist/src/server.js that `npm start` runs.
  */
-export function spawnService(env: Record<string, string>, args: string[] = []): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/server.ts'), ...args], {
+export function spawnService(env: Record<string, string>, args: string[] = [], { built = false } = {}): ServiceProcess {
+  const entry = built ? [path.join(ROOT, 'dist/src/server.js')] : ['--import', 'tsx', path.join(ROOT, 'src/server.ts')];
+  const child = spawn(process.execPath, [...entry, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -16,10 +16,14 @@ describe('signed URLs (SIGNING_KEY)', () => {
   });
   afterAll(() => stack.close());
 
-  it('serves a URL signed by the helper', async () => {
-    const res = await get(stack.url, signedAvatarPath(KEY, '11000000700', { format: 'webp', size: 64 }));
+  it('serves a URL signed by the helper, again from the cache, and never a tampered one', async () => {
+    const url = signedAvatarPath(KEY, '11000000700', { format: 'webp', size: 64 });
+    const res = await get(stack.url, url);
     expect(res.status).toBe(200);
     expect(res.headers['x-avatar-status']).toBe('ok');
+    expect((await get(stack.url, url)).headers['x-cache']).toBe('HIT');
+    expect((await get(stack.url, url.replace('size=64', 'size=65'))).status).toBe(403);
+    expect((await get(stack.url, url.replace(/sig=./, 'sig=A'))).status).toBe(403);
   });
 
   it.each([

@@ -134,3 +134,23 @@ describe('format from Accept when the URL has no extension', () => {
     expect(res.headers['vary']).toBeUndefined();
   });
 });
+
+describe('with the in-process cache off (MEMORY_CACHE_MB=0)', () => {
+  it('serves hits from Redis with the same bytes and ETag, and no upstream call', async () => {
+    const redisOnly = await startStack({ env: { MEMORY_CACHE_MB: '0' } });
+    try {
+      redisOnly.green.set(CHAT, { kind: 'avatar', url: await redisOnly.images.add('alice') });
+      const first = await get(redisOnly.url, `/avatar/${USER}.webp`);
+      const second = await get(redisOnly.url, `/avatar/${USER}.webp`);
+      expect(first.headers['x-cache']).toBe('MISS');
+      expect(second.headers['x-cache']).toBe('HIT');
+      expect(second.headers['etag']).toBe(first.headers['etag']);
+      expect(Buffer.compare(second.body as Buffer, first.body as Buffer)).toBe(0);
+      expect((await get(redisOnly.url, `/avatar/${USER}.webp`, { 'If-None-Match': first.headers['etag']! })).status).toBe(304);
+      expect((await head(redisOnly.url, `/avatar/${USER}.webp`)).headers['content-length']).toBe(String((first.body as Buffer).length));
+      expect(redisOnly.green.callsFor(CHAT)).toBe(1);
+    } finally {
+      await redisOnly.close();
+    }
+  });
+});

@@ -1,0 +1,225 @@
+/**
+ * `npm run bench`: avatar-cdn against baselines measured in the same run, on loopback, real Redis, fake
+ * upstreams with zero latency. Servers run in their own processes; the load generator (autocannon) runs here.
+ * Prints one table and writes it, with the machine's description, to BENCHMARKS.md.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
+import { renderVariant } from '../../src/images/render';
+import { FakeGreenApi } from '../../test/fakes/green-api';
+import { FakeImageHost, makeJpeg } from '../../test/fakes/image-host';
+import { spawnService, type ServiceProcess } from '../../test/helpers/service-process';
+import { deletePrefix } from '../../test/helpers/stack';
+
+const ROOT = path.resolve(__dirname, '../..');
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = 64;
+
+interface Row {
+  scenario: string;
+  rps?: number;
+  p50?: number;
+  p99?: number;
+  note: string;
+}
+const rows: Row[] = [];
+
+async function load(url: string, options: Partial<autocannon.Options> = {}): Promise<autocannon.Result> {
+  return autocannon({ url, connections: CONNECTIONS, duration: DURATION, ...options });
+}
+
+function started(service: ServiceProcess): Promise<string> {
+  return service.logLine('avatar-cdn started').then((line) => line.url as string);
+}
+
+function baseline(kind: 'http' | 'express', bodyFile: string): Promise<{ url: string; pid: number; stop(): void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'baselines.ts'), kind, bodyFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve) => {
+    child.stdout.once('data', (chunk: Buffer) => {
+      const { port } = JSON.parse(chunk.toString()) as { port: number };
+      resolve({ url: `http://127.0.0.1:${port}`, pid: child.pid!, stop: () => child.kill('SIGTERM') });
+    });
+  });
+}
+
+/** Peak resident memory of a process, MB (VmHWM). */
+function peakRssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'))!;
+  return Math.round(Number(line.split(/\s+/)[1]) / 1024);
+}
+
+const fmt = (n: number | undefined, digits = 0) => (n === undefined ? '' : n.toFixed(digits));
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+
+async function main(): Promise<void> {
+  execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  const redis = new Redis(REDIS_URL);
+  const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? '?';
+  const green = new FakeGreenApi();
+  const images = new FakeImageHost();
+  await Promise.all([green.start(), images.start()]);
+  const face = await images.add('face', { seed: 11 });
+  green.setFallback({ kind: 'avatar', url: face });
+  green.set('11000000000@c.us', { kind: 'not-on-whatsapp' });
+  const prefix = `bench-${randomBytes(3).toString('hex')}`;
+  const env = {
+    REDIS_URL,
+    KEY_PREFIX: prefix,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    // `started()` waits for the service's "avatar-cdn started" info line.
+    LOG_LEVEL: 'info',
+    GREEN_API_URL: green.url,
+    GREEN_API_ID_INSTANCE: green.idInstance,
+    GREEN_API_TOKEN_INSTANCE: green.apiToken,
+    AVATAR_SOURCE_HOSTS: '127.0.0.1',
+    AVATAR_SOURCE_ALLOW_HTTP: 'true',
+    GREEN_API_RATE_PER_SEC: '1000',
+    MISS_RATE_PER_MIN: '0',
+    MISS_WAIT_MS: '10000',
+    REFRESH_AHEAD_SECONDS: '0',
+  };
+  const services: ServiceProcess[] = [];
+  const stops: (() => void)[] = [];
+  try {
+    // --- hits against baselines ---
+    const service = spawnService(env, [], { built: true });
+    services.push(service);
+    const base = await started(service);
+    const hot = `${base}/avatar/11001234567.webp`;
+    const first = await fetch(hot);
+    const body = Buffer.from(await first.arrayBuffer());
+    const etag = first.headers.get('etag')!;
+    await fetch(hot);
+    const bodyFile = path.join(tmpdir(), `bench-avatar-${prefix}.webp`);
+    writeFileSync(bodyFile, body);
+
+    const bareHttp = await baseline('http', bodyFile);
+    stops.push(bareHttp.stop);
+    const bareExpress = await baseline('express', bodyFile);
+    stops.push(bareExpress.stop);
+    const http = await load(`${bareHttp.url}/avatar/11001234567.webp`);
+    const bareHttpRss = peakRssMb(bareHttp.pid);
+    const exp = await load(`${bareExpress.url}/avatar/11001234567.webp`);
+    const hit = await load(hot);
+    const notModified = await load(hot, { headers: { 'if-none-match': etag } });
+    await fetch(`${base}/avatar/11000000000.webp`);
+    const placeholder = await load(`${base}/avatar/11000000000.webp`);
+
+    const redisOnly = spawnService({ ...env, MEMORY_CACHE_MB: '0' }, [], { built: true });
+    services.push(redisOnly);
+    const redisBase = await started(redisOnly);
+    const redisHit = await load(`${redisBase}/avatar/11001234567.webp`);
+    redisOnly.child.kill('SIGTERM');
+
+    const rps = (r: autocannon.Result) => r.requests.average;
+    const vs = (r: autocannon.Result) => `${ratio(rps(r), rps(http))} bare http, ${ratio(rps(r), rps(exp))} bare Express`;
+    rows.push({ scenario: 'baseline: bare Node http, same bytes and headers', rps: rps(http), p50: http.latency.p50, p99: http.latency.p99, note: '1.00x' });
+    rows.push({ scenario: 'baseline: bare Express 5, same bytes and headers', rps: rps(exp), p50: exp.latency.p50, p99: exp.latency.p99, note: `${ratio(rps(exp), rps(http))} bare http` });
+    rows.push({ scenario: 'hot hit (in-process cache, fast path)', rps: rps(hit), p50: hit.latency.p50, p99: hit.latency.p99, note: vs(hit) });
+    rows.push({ scenario: '304 revalidation (If-None-Match)', rps: rps(notModified), p50: notModified.latency.p50, p99: notModified.latency.p99, note: `${vs(notModified)}, ${ratio(rps(notModified), rps(hit))} hot hit` });
+    rows.push({ scenario: 'placeholder (cached not-on-WhatsApp)', rps: rps(placeholder), p50: placeholder.latency.p50, p99: placeholder.latency.p99, note: vs(placeholder) });
+    rows.push({ scenario: 'Redis hit (MEMORY_CACHE_MB=0, Express path)', rps: rps(redisHit), p50: redisHit.latency.p50, p99: redisHit.latency.p99, note: vs(redisHit) });
+
+    // --- cold misses ---
+    const source = await makeJpeg(11);
+    const sharpStart = performance.now();
+    const SHARP_N = 200;
+    for (let i = 0; i < SHARP_N; i += 4) await Promise.all([0, 1, 2, 3].map(() => renderVariant(source, 128, 'webp', 4096 * 4096)));
+    const sharpRate = SHARP_N / ((performance.now() - sharpStart) / 1000);
+    rows.push({ scenario: 'raw sharp: 640x640 JPEG -> 128 webp, 4 in flight (this process)', rps: sharpRate, note: 'thumbnails/s' });
+
+    let next = 0;
+    const COLD_N = 300;
+    const coldStart = performance.now();
+    const cold = await autocannon({
+      url: base,
+      connections: 16,
+      amount: COLD_N,
+      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/avatar/${11100000000 + next++}.webp` }) }],
+    });
+    const coldRate = COLD_N / ((performance.now() - coldStart) / 1000);
+    rows.push({ scenario: `cold misses: ${COLD_N} distinct avatars end to end, 16 in flight`, rps: coldRate, p50: cold.latency.p50, p99: cold.latency.p99, note: `${ratio(coldRate, sharpRate)} raw sharp (GetAvatar + download + render + store, zero-latency upstream)` });
+
+    let seq = 0;
+    const overhead = await autocannon({
+      url: base,
+      connections: 1,
+      amount: 100,
+      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/avatar/${11200000000 + seq++}.webp` }) }],
+    });
+    rows.push({ scenario: 'miss latency, one at a time (queue hop + GetAvatar + download + render + store)', p50: overhead.latency.p50, p99: overhead.latency.p99, note: 'upstream answers in ~0 ms, so this is the added latency' });
+
+    const coalesceId = '11300000000';
+    const times = await Promise.all(
+      Array.from({ length: 1000 }, async () => {
+        const t = performance.now();
+        const res = await fetch(`${base}/avatar/${coalesceId}.webp`, { headers: { connection: 'close' } });
+        await res.arrayBuffer();
+        return performance.now() - t;
+      }),
+    );
+    times.sort((a, b) => a - b);
+    rows.push({ scenario: 'coalescing: 1,000 concurrent requests for one cold avatar', p50: times[500], p99: times[989], note: `GetAvatar calls: ${green.callsFor(`${coalesceId}@c.us`)}, downloads: ${images.downloads('face')} for all cold tests` });
+    service.child.kill('SIGTERM');
+
+    // --- memory over 10,000 distinct cached avatars ---
+    const memoryPrefix = `${prefix}-mem`;
+    const pipeline = redis.pipeline();
+    const far = Date.now() + 86_400_000;
+    for (let i = 0; i < 10_000; i++) {
+      const hash = `${i.toString(16).padStart(8, '0')}${'0'.repeat(56)}`;
+      pipeline.hset(`${memoryPrefix}:meta:${11400000000 + i}@c.us`, { status: 'ok', url: face, hash, resolvedAt: Date.now(), freshUntil: far, urlExpiresAt: far });
+      pipeline.set(`${memoryPrefix}:img:${hash}:128:webp`, body);
+    }
+    await pipeline.exec();
+    const memoryService = spawnService({ ...env, KEY_PREFIX: memoryPrefix, MEMORY_CACHE_MB: '64' }, [], { built: true });
+    services.push(memoryService);
+    const memoryBase = await started(memoryService);
+    const idle = peakRssMb(memoryService.child.pid!);
+    const spread = await load(memoryBase, {
+      duration: DURATION * 2,
+      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/avatar/${11400000000 + Math.floor(Math.random() * 10_000)}.webp` }) }],
+    });
+    const peak = peakRssMb(memoryService.child.pid!);
+    memoryService.child.kill('SIGTERM');
+    await deletePrefix(redis, memoryPrefix);
+    rows.push({ scenario: 'memory: 64 connections over 10,000 distinct cached avatars', rps: rps(spread), p50: spread.latency.p50, p99: spread.latency.p99, note: `API peak RSS ${peak} MB (idle ${idle} MB); bare Node http peak RSS ${bareHttpRss} MB after its run` });
+  } finally {
+    for (const stop of stops) stop();
+    for (const s of services) s.child.kill('SIGTERM');
+    await Promise.all(services.map((s) => s.exited));
+    await Promise.all([green.close(), images.close()]);
+    await deletePrefix(redis, prefix);
+    await redis.quit();
+  }
+
+  const machine = `${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Redis ${redisVersion}`;
+  const table = [
+    '| scenario | req/s | p50 ms | p99 ms | compared |',
+    '| --- | ---: | ---: | ---: | --- |',
+    ...rows.map((r) => `| ${r.scenario} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.note} |`),
+  ].join('\n');
+  process.stdout.write(`\n${machine}\n\n${table}\n`);
+  const doc = readFileSync(path.join(ROOT, 'BENCHMARKS.md'), 'utf8');
+  const marker = '<!-- bench:results -->';
+  const [head] = doc.split(marker);
+  writeFileSync(
+    path.join(ROOT, 'BENCHMARKS.md'),
+    `${head}${marker}\nLast run: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}; autocannon, ${CONNECTIONS} connections, ${DURATION} s per load scenario, load generator on the same cores.\n\n${table}\n`,
+  );
+}
+
+void main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    process.stderr.write(`${Math.round(performance.now())} bench failed: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);
