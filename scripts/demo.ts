@@ -60,6 +60,8 @@ async function main(): Promise<void> {
       AVATAR_SOURCE_HOSTS: '127.0.0.1',
       AVATAR_SOURCE_ALLOW_HTTP: 'true',
       ADMIN_TOKEN: process.env.ADMIN_TOKEN ?? DEMO_ADMIN_TOKEN,
+      DEMO_PAGE: 'true',
+      DEMO_CONTACTS: DEMO_CONTACTS.map((c) => c.id).join(','),
     });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
@@ -74,7 +76,7 @@ async function main(): Promise<void> {
     [
       '',
       `avatar-cdn demo is running on ${base} (demo upstream: fake Green API ${green.url}, image host ${images.url})`,
-      'Open one of these in a browser:',
+      `Open ${base}/ in a browser for the demo page, or one of these:`,
       ...lines,
       `  other sizes and formats    ${base}/avatar/11001234567.avif?size=256   ${base}/avatar/11001234567.png?size=48`,
       `  readiness, metrics         ${base}/readyz   ${base}/metrics`,

@@ -11,6 +11,7 @@ import { avatarRouter } from './routes/avatar';
 import { healthRouter } from './routes/health';
 import { QUEUE_DASHBOARD_PATH, queueDashboard } from './routes/admin';
 import { warmRouter } from './routes/warm';
+import { demoPageRouter } from './routes/demo-page';
 import type { AvatarQueues } from './queue/queues';
 import { adminOnly } from './security/admin-auth';
 import type { WarmBatches } from './warm/batches';
@@ -24,6 +25,7 @@ export interface AppDeps {
   logger: Logger;
   defaultSize: number;
   security: Config['security'];
+  demoPage?: Config['demoPage'];
 }
 
 /** Errors carry their status; anything else is a 500 whose details stay in the log. */
@@ -79,7 +81,7 @@ function requestMetrics(metrics: Metrics): RequestHandler {
 }
 
 /** Builds the Express app without listening (tests hand it to supertest). */
-export function createApp({ avatars, batches, queues, readiness, metrics, logger, defaultSize, security }: AppDeps): Express {
+export function createApp({ avatars, batches, queues, readiness, metrics, logger, defaultSize, security, demoPage }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -94,6 +96,7 @@ export function createApp({ avatars, batches, queues, readiness, metrics, logger
   app.use('/v1/warm', admin);
   app.use(warmRouter(batches));
   app.use(QUEUE_DASHBOARD_PATH, admin, queueDashboard(queues));
+  if (demoPage) app.use(demoPageRouter(demoPage.contacts, security.signingKey));
   app.use((_req, res) => {
     res.status(404).json(errorBody('not_found', 'no such route'));
   });

@@ -73,6 +73,9 @@ const schema = z.object({
   REFRESH_AHEAD_SECONDS: int(0).default(3600),
   REFRESH_CHECK_SECONDS: int(1, 86_400).default(60),
 
+  DEMO_PAGE: bool.default(false),
+  DEMO_CONTACTS: csv.default([]),
+
   WORKER_CONCURRENCY: int(1, 256).default(4),
   RENDER_CONCURRENCY: int(1, 64).default(2),
 });
@@ -122,6 +125,8 @@ export interface Config {
     /** When unset, admin endpoints are off (404). */
     adminToken?: string;
   };
+  /** GET / shows these contacts' avatars and a lookup box; off by default (an open lookup box is an oracle). */
+  demoPage?: { contacts: string[] };
   defaultSize: number;
   defaultFormat: Format;
   memoryCache: { maxBytes: number; ttlMs: number };
@@ -207,6 +212,7 @@ export function loadConfig(env: Env): Config {
       trustProxy: parseTrustProxy(e.TRUST_PROXY),
       adminToken: e.ADMIN_TOKEN,
     },
+    demoPage: e.DEMO_PAGE ? { contacts: e.DEMO_CONTACTS } : undefined,
     defaultSize: e.DEFAULT_SIZE,
     defaultFormat: e.DEFAULT_FORMAT,
     memoryCache: { maxBytes: e.MEMORY_CACHE_MB * 1024 * 1024, ttlMs: e.MEMORY_CACHE_TTL_MS },

@@ -98,6 +98,7 @@ export async function startRuntime(config: Config, role: Role, logger: Logger): 
       logger,
       defaultSize: config.defaultSize,
       security: config.security,
+      demoPage: config.demoPage,
     });
     handler = createFastPath(avatars, app, metrics, { defaultSize: config.defaultSize, signingKey: config.security.signingKey });
   } else {
