@@ -17,6 +17,7 @@ const redisUrl = z.url({ protocol: /^rediss?$/ });
 const schema = z.object({
   PORT: int(0, 65535).default(3000),
   WORKER_PORT: int(0, 65535).default(3001),
+  API_PROCESSES: int(1, 64).default(1),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
@@ -86,6 +87,8 @@ export interface Config {
   port: number;
   /** A worker-only process serves /healthz and /metrics here. */
   workerPort: number;
+  /** API processes sharing the port (node:cluster) for machines with more cores. */
+  apiProcesses: number;
   host: string;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   redis: { url: string; queueUrl: string; commandTimeoutMs: number; keyPrefix: string };
@@ -174,6 +177,7 @@ export function loadConfig(env: Env): Config {
   return {
     port: e.PORT,
     workerPort: e.WORKER_PORT,
+    apiProcesses: e.API_PROCESSES,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     redis: {

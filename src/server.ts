@@ -1,8 +1,13 @@
-import { ConfigError, loadConfig } from './config';
-import { createLogger } from './logger';
-import { startRuntime, type Role } from './runtime';
+import cluster from 'node:cluster';
+import { ConfigError, loadConfig, type Config } from './config';
+import { createLogger, type Logger } from './logger';
+import { startRuntime, type Role, type Runtime } from './runtime';
 
-/** Entry point: `node dist/src/server.js [--role all|api|worker]`. */
+/**
+ * Entry point: `node dist/src/server.js [--role all|api|worker]`.
+ * With API_PROCESSES > 1 the API runs in that many cluster processes sharing the port; the primary keeps
+ * the worker role (for `all`) and hands SIGTERM on to them.
+ */
 function parseRole(argv: string[]): Role {
   const i = argv.indexOf('--role');
   const role = i >= 0 ? argv[i + 1] : 'all';
@@ -10,8 +15,63 @@ function parseRole(argv: string[]): Role {
   throw new ConfigError(`--role must be all, api or worker (got ${role ?? 'nothing'})`);
 }
 
+function onSignal(stop: (signal: string) => Promise<void>, logger: Logger): void {
+  let stopping = false;
+  const handle = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    stop(signal).then(
+      () => process.exit(0),
+      (err: Error) => {
+        logger.error({ err: err.message }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => handle('SIGTERM'));
+  process.on('SIGINT', () => handle('SIGINT'));
+}
+
+/** Forks the API processes and waits for them to be listening. */
+async function forkApiProcesses(count: number): Promise<() => Promise<void>> {
+  const children = Array.from({ length: count }, () => cluster.fork());
+  await Promise.all(children.map((child) => new Promise((resolve) => child.once('listening', resolve))));
+  return async () => {
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.isDead()) return resolve();
+            child.once('exit', () => resolve());
+            child.process.kill('SIGTERM');
+          }),
+      ),
+    );
+  };
+}
+
+async function run(config: Config, role: Role, logger: Logger): Promise<void> {
+  if (cluster.isWorker) {
+    const runtime = await startRuntime(config, 'api', logger);
+    logger.info({ role: 'api', pid: process.pid, url: runtime.url }, 'avatar-cdn api process started');
+    onSignal(() => runtime.close(), logger);
+    return;
+  }
+  const clustered = role !== 'worker' && config.apiProcesses > 1;
+  const stopApis = clustered ? await forkApiProcesses(config.apiProcesses) : undefined;
+  const ownRole: Role | undefined = clustered ? (role === 'all' ? 'worker' : undefined) : role;
+  const runtime: Runtime | undefined = ownRole ? await startRuntime(config, ownRole, logger) : undefined;
+  const url = clustered ? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}` : runtime?.url;
+  logger.info({ role, apiProcesses: clustered ? config.apiProcesses : 1, url }, 'avatar-cdn started');
+  onSignal(async () => {
+    await stopApis?.();
+    await runtime?.close();
+  }, logger);
+}
+
 async function main(): Promise<void> {
-  let config;
+  let config: Config;
   let role: Role;
   try {
     config = loadConfig(process.env);
@@ -21,25 +81,7 @@ async function main(): Promise<void> {
     process.stderr.write(`avatar-cdn: ${err.message}\n`);
     process.exit(1);
   }
-  const logger = createLogger(config.logLevel);
-  const runtime = await startRuntime(config, role, logger);
-  logger.info({ role, url: runtime.url }, 'avatar-cdn started');
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    runtime.close().then(
-      () => process.exit(0),
-      (err: Error) => {
-        logger.error({ err: err.message }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  await run(config, role, createLogger(config.logLevel));
 }
 
 void main();

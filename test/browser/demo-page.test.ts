@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Response } from 'playwright-core';
@@ -53,7 +54,7 @@ describeInBrowser('the demo page in a real browser (Chromium)', () => {
     // The first visit resolves cold avatars; wait (bounded) until every image is decoded.
     await page.waitForFunction(() => [...document.images].filter((i) => !i.hidden).every((i) => i.complete && i.naturalWidth > 0), undefined, { timeout: 20_000 });
     const images = await page.$$eval('img:not([hidden])', (all) =>
-      all.map((i) => ({ alt: i.alt, naturalWidth: (i as HTMLImageElement).naturalWidth, naturalHeight: (i as HTMLImageElement).naturalHeight, size: Number(i.dataset.size) })),
+      all.map((i) => ({ alt: (i as HTMLImageElement).alt, naturalWidth: (i as HTMLImageElement).naturalWidth, naturalHeight: (i as HTMLImageElement).naturalHeight, size: Number(i.dataset.size) })),
     );
     expect(images.length).toBe(CONTACTS.length * 7);
     for (const image of images) {

@@ -3,8 +3,9 @@ import { FakeGreenApi } from '../fakes/green-api';
 import { FakeImageHost } from '../fakes/image-host';
 import { get } from '../helpers/http';
 import { spawnService } from '../helpers/service-process';
-import { deletePrefix, REDIS_URL } from '../helpers/stack';
+import { deletePrefix, eventually, REDIS_URL } from '../helpers/stack';
 import { Redis } from 'ioredis';
+import { freePort } from '../helpers/redis-server';
 
 describe('the service process', () => {
   it('refuses to start without credentials, in one line naming the variable', async () => {
@@ -42,6 +43,46 @@ describe('the service process', () => {
       expect(res.headers['x-avatar-status']).toBe('ok');
       expect(await service.exited).toBe(0);
       expect(service.stdout.join('\n')).not.toContain(green.apiToken);
+    } finally {
+      await Promise.all([green.close(), images.close()]);
+      await deletePrefix(redis, prefix);
+      await redis.quit();
+    }
+  });
+});
+
+describe('API_PROCESSES', () => {
+  it('runs the API in several processes on one port next to the worker, and stops them all on SIGTERM', async () => {
+    const green = new FakeGreenApi();
+    const images = new FakeImageHost();
+    await Promise.all([green.start(), images.start()]);
+    const prefix = `test-${randomBytes(4).toString('hex')}`;
+    const redis = new Redis(REDIS_URL);
+    try {
+      green.set('11000000610@c.us', { kind: 'avatar', url: await images.add('clustered') });
+      const service = spawnService({
+        REDIS_URL,
+        KEY_PREFIX: prefix,
+        PORT: String(await freePort()),
+        HOST: '127.0.0.1',
+        API_PROCESSES: '2',
+        WORKER_PORT: '0',
+        GREEN_API_URL: green.url,
+        GREEN_API_ID_INSTANCE: green.idInstance,
+        GREEN_API_TOKEN_INSTANCE: green.apiToken,
+        AVATAR_SOURCE_HOSTS: '127.0.0.1',
+        AVATAR_SOURCE_ALLOW_HTTP: 'true',
+      });
+      const started = await service.logLine('avatar-cdn started');
+      expect(started.apiProcesses).toBe(2);
+      const apiPids = () => new Set(service.stdout.filter((l) => l.includes('avatar-cdn api process started')).map((l) => (JSON.parse(l) as { pid: number }).pid));
+      await eventually(() => apiPids().size === 2);
+      const pids = apiPids();
+      const res = await get(started.url as string, '/avatar/11000000610.webp');
+      expect(res.headers['x-avatar-status']).toBe('ok');
+      service.child.kill('SIGTERM');
+      expect(await service.exited).toBe(0);
+      for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
     } finally {
       await Promise.all([green.close(), images.close()]);
       await deletePrefix(redis, prefix);
