@@ -15,6 +15,7 @@ import { FakeGreenApi } from '../../test/fakes/green-api';
 import { FakeImageHost, makeJpeg } from '../../test/fakes/image-host';
 import { spawnService, type ServiceProcess } from '../../test/helpers/service-process';
 import { deletePrefix } from '../../test/helpers/stack';
+import { freePort } from '../../test/helpers/redis-server';
 
 const ROOT = path.resolve(__dirname, '../..');
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -119,11 +120,19 @@ async function main(): Promise<void> {
     const redisHit = await load(`${redisBase}/avatar/11001234567.webp`);
     redisOnly.child.kill('SIGTERM');
 
+    const twoApis = spawnService({ ...env, MEMORY_CACHE_MB: '64', API_PROCESSES: '2', PORT: String(await freePort()) }, [], { built: true });
+    services.push(twoApis);
+    const twoBase = await started(twoApis);
+    await fetch(`${twoBase}/avatar/11001234567.webp`);
+    const twoHit = await load(`${twoBase}/avatar/11001234567.webp`);
+    twoApis.child.kill('SIGTERM');
+
     const rps = (r: autocannon.Result) => r.requests.average;
     const vs = (r: autocannon.Result) => `${ratio(rps(r), rps(http))} bare http, ${ratio(rps(r), rps(exp))} bare Express`;
     rows.push({ scenario: 'baseline: bare Node http, same bytes and headers', rps: rps(http), p50: http.latency.p50, p99: http.latency.p99, note: '1.00x' });
     rows.push({ scenario: 'baseline: bare Express 5, same bytes and headers', rps: rps(exp), p50: exp.latency.p50, p99: exp.latency.p99, note: `${ratio(rps(exp), rps(http))} bare http` });
     rows.push({ scenario: 'hot hit (in-process cache, fast path)', rps: rps(hit), p50: hit.latency.p50, p99: hit.latency.p99, note: vs(hit) });
+    rows.push({ scenario: 'hot hit with API_PROCESSES=2 (node:cluster)', rps: rps(twoHit), p50: twoHit.latency.p50, p99: twoHit.latency.p99, note: `${ratio(rps(twoHit), rps(hit))} one API process` });
     rows.push({ scenario: '304 revalidation (If-None-Match)', rps: rps(notModified), p50: notModified.latency.p50, p99: notModified.latency.p99, note: `${vs(notModified)}, ${ratio(rps(notModified), rps(hit))} hot hit` });
     rows.push({ scenario: 'placeholder (cached not-on-WhatsApp)', rps: rps(placeholder), p50: placeholder.latency.p50, p99: placeholder.latency.p99, note: vs(placeholder) });
     rows.push({ scenario: 'Redis hit (MEMORY_CACHE_MB=0: one Redis round trip, fast path)', rps: rps(redisHit), p50: redisHit.latency.p50, p99: redisHit.latency.p99, note: vs(redisHit) });
