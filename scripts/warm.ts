@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { SingleBar, Presets } from 'cli-progress';
 import Table from 'cli-table3';
 import { Command } from 'commander';
+import type { BatchStatus } from '../src/warm/batches';
 
 const MAX_IDS_PER_CALL = 10_000;
 
@@ -18,15 +19,6 @@ interface WarmAnswer {
   invalid: { id: string; error: string }[];
 }
 
-interface BatchStatus {
-  total: number;
-  done: number;
-  withAvatar: number;
-  noAvatar: number;
-  notOnWhatsapp: number;
-  failed: number;
-  pending: number;
-}
 
 async function readIds(file: string | undefined): Promise<string[]> {
   let text: string;

@@ -14,7 +14,7 @@ import { renderVariant } from '../../src/images/render';
 import { FakeGreenApi } from '../../test/fakes/green-api';
 import { FakeImageHost, makeJpeg } from '../../test/fakes/image-host';
 import { spawnService, type ServiceProcess } from '../../test/helpers/service-process';
-import { deletePrefix } from '../../test/helpers/stack';
+import { deletePrefix, fakeUpstreamEnv } from '../../test/helpers/stack';
 import { freePort } from '../../test/helpers/redis-server';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -70,17 +70,9 @@ async function main(): Promise<void> {
   green.set('11000000000@c.us', { kind: 'not-on-whatsapp' });
   const prefix = `bench-${randomBytes(3).toString('hex')}`;
   const env = {
-    REDIS_URL,
-    KEY_PREFIX: prefix,
-    PORT: '0',
-    HOST: '127.0.0.1',
+    ...fakeUpstreamEnv(green, prefix, REDIS_URL),
     // `started()` waits for the service's "avatar-cdn started" info line.
     LOG_LEVEL: 'info',
-    GREEN_API_URL: green.url,
-    GREEN_API_ID_INSTANCE: green.idInstance,
-    GREEN_API_TOKEN_INSTANCE: green.apiToken,
-    AVATAR_SOURCE_HOSTS: '127.0.0.1',
-    AVATAR_SOURCE_ALLOW_HTTP: 'true',
     GREEN_API_RATE_PER_SEC: '1000',
     MISS_RATE_PER_MIN: '0',
     MISS_WAIT_MS: '10000',

@@ -37,6 +37,25 @@ export async function deletePrefix(redis: Redis, prefix: string): Promise<void> 
 }
 
 /**
+ * The settings of a service that talks to the fake upstreams on loopback, under its own key prefix,
+ * listening on ephemeral ports. Tests, child processes and the bench all start from this.
+ */
+export function fakeUpstreamEnv(green: FakeGreenApi, prefix: string, redisUrl = REDIS_URL): Record<string, string> {
+  return {
+    REDIS_URL: redisUrl,
+    KEY_PREFIX: prefix,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    WORKER_PORT: '0',
+    GREEN_API_URL: green.url,
+    GREEN_API_ID_INSTANCE: green.idInstance,
+    GREEN_API_TOKEN_INSTANCE: green.apiToken,
+    AVATAR_SOURCE_HOSTS: '127.0.0.1',
+    AVATAR_SOURCE_ALLOW_HTTP: 'true',
+  };
+}
+
+/**
  * The whole service as production wires it (real Redis, BullMQ, sharp, HTTP), against fake upstreams on
  * loopback, under a key prefix of its own.
  */
@@ -45,21 +64,7 @@ export async function startStack({ env = {}, role = 'all' }: StackOptions = {}):
   const images = new FakeImageHost();
   await Promise.all([green.start(), images.start()]);
   const prefix = `test-${randomBytes(4).toString('hex')}`;
-  const config = loadConfig({
-    REDIS_URL,
-    KEY_PREFIX: prefix,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    WORKER_PORT: '0',
-    LOG_LEVEL: 'debug',
-    GREEN_API_URL: green.url,
-    GREEN_API_ID_INSTANCE: green.idInstance,
-    GREEN_API_TOKEN_INSTANCE: green.apiToken,
-    AVATAR_SOURCE_HOSTS: '127.0.0.1',
-    AVATAR_SOURCE_ALLOW_HTTP: 'true',
-    GREEN_API_RATE_PER_SEC: '1000',
-    ...env,
-  });
+  const config = loadConfig({ ...fakeUpstreamEnv(green, prefix), LOG_LEVEL: 'debug', GREEN_API_RATE_PER_SEC: '1000', ...env });
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {

@@ -1,23 +1,12 @@
 import { createLogger } from '../../src/logger';
 import { startRuntime } from '../../src/runtime';
 import { spawnService } from '../helpers/service-process';
-import { eventually, startStack, type Stack } from '../helpers/stack';
+import { eventually, fakeUpstreamEnv, startStack, type Stack } from '../helpers/stack';
 import { get } from '../helpers/http';
 
 /** The env a separate worker process needs to join a stack (same Redis, prefix and fakes). */
 function workerEnv(stack: Stack, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    REDIS_URL: stack.config.redis.url,
-    KEY_PREFIX: stack.config.redis.keyPrefix,
-    GREEN_API_URL: stack.green.url,
-    GREEN_API_ID_INSTANCE: stack.green.idInstance,
-    GREEN_API_TOKEN_INSTANCE: stack.green.apiToken,
-    AVATAR_SOURCE_HOSTS: '127.0.0.1',
-    AVATAR_SOURCE_ALLOW_HTTP: 'true',
-    LOG_LEVEL: 'info',
-    WORKER_PORT: '0',
-    ...extra,
-  };
+  return { ...fakeUpstreamEnv(stack.green, stack.config.redis.keyPrefix, stack.config.redis.url), LOG_LEVEL: 'info', ...extra };
 }
 
 describe('GetAvatar rate limit across worker processes', () => {

@@ -3,7 +3,7 @@ import { FakeGreenApi } from '../fakes/green-api';
 import { FakeImageHost } from '../fakes/image-host';
 import { get } from '../helpers/http';
 import { spawnService } from '../helpers/service-process';
-import { deletePrefix, eventually, REDIS_URL } from '../helpers/stack';
+import { deletePrefix, eventually, fakeUpstreamEnv, REDIS_URL } from '../helpers/stack';
 import { Redis } from 'ioredis';
 import { freePort } from '../helpers/redis-server';
 
@@ -22,17 +22,7 @@ describe('the service process', () => {
     const redis = new Redis(REDIS_URL);
     try {
       green.set('11000000600@c.us', { kind: 'avatar', url: await images.add('leaving') }, 800);
-      const service = spawnService({
-        REDIS_URL,
-        KEY_PREFIX: prefix,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        GREEN_API_URL: green.url,
-        GREEN_API_ID_INSTANCE: green.idInstance,
-        GREEN_API_TOKEN_INSTANCE: green.apiToken,
-        AVATAR_SOURCE_HOSTS: '127.0.0.1',
-        AVATAR_SOURCE_ALLOW_HTTP: 'true',
-      });
+      const service = spawnService(fakeUpstreamEnv(green, prefix));
       const started = await service.logLine('avatar-cdn started');
       const url = started.url as string;
       const inFlight = get(url, '/avatar/11000000600.webp');
@@ -60,19 +50,7 @@ describe('API_PROCESSES', () => {
     const redis = new Redis(REDIS_URL);
     try {
       green.set('11000000610@c.us', { kind: 'avatar', url: await images.add('clustered') });
-      const service = spawnService({
-        REDIS_URL,
-        KEY_PREFIX: prefix,
-        PORT: String(await freePort()),
-        HOST: '127.0.0.1',
-        API_PROCESSES: '2',
-        WORKER_PORT: '0',
-        GREEN_API_URL: green.url,
-        GREEN_API_ID_INSTANCE: green.idInstance,
-        GREEN_API_TOKEN_INSTANCE: green.apiToken,
-        AVATAR_SOURCE_HOSTS: '127.0.0.1',
-        AVATAR_SOURCE_ALLOW_HTTP: 'true',
-      });
+      const service = spawnService({ ...fakeUpstreamEnv(green, prefix), PORT: String(await freePort()), API_PROCESSES: '2' });
       const started = await service.logLine('avatar-cdn started');
       expect(started.apiProcesses).toBe(2);
       const apiPids = () => new Set(service.stdout.filter((l) => l.includes('avatar-cdn api process started')).map((l) => (JSON.parse(l) as { pid: number }).pid));
