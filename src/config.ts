@@ -14,6 +14,9 @@ const csv = z
 const url = z.url({ protocol: /^https?$/ });
 const redisUrl = z.url({ protocol: /^rediss?$/ });
 
+/** `idInstance:apiToken` or `idInstance:apiToken@https://api-url` */
+const INSTANCE_ENTRY = /^(\d+):([^@\s]+)(?:@(https?:\/\/\S+))?$/;
+
 const schema = z.object({
   PORT: int(0, 65535).default(3000),
   WORKER_PORT: int(0, 65535).default(3001),
@@ -30,8 +33,13 @@ const schema = z.object({
   REDIS_COMMAND_TIMEOUT_MS: int(50, 60_000).default(1000),
 
   GREEN_API_URL: url.default('https://api.green-api.com'),
-  GREEN_API_ID_INSTANCE: z.string().regex(/^\d+$/, 'digits only'),
-  GREEN_API_TOKEN_INSTANCE: z.string().min(1),
+  GREEN_API_ID_INSTANCE: z.string().regex(/^\d+$/, 'digits only').optional(),
+  GREEN_API_TOKEN_INSTANCE: z.string().min(1).optional(),
+  GREEN_API_INSTANCES: z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(INSTANCE_ENTRY, 'comma-separated idInstance:apiToken or idInstance:apiToken@apiUrl')).min(1))
+    .optional(),
   GREEN_API_TIMEOUT_MS: int(100, 120_000).default(10_000),
   GREEN_API_RATE_PER_SEC: int(1, 1000).default(10),
   QUOTA_COOLDOWN_SECONDS: int(0).default(3600),
@@ -93,10 +101,10 @@ export interface Config {
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   redis: { url: string; queueUrl: string; commandTimeoutMs: number; keyPrefix: string };
   greenApi: {
-    url: string;
-    idInstance: string;
-    apiToken: string;
+    /** One instance (GREEN_API_ID_INSTANCE, GREEN_API_TOKEN_INSTANCE) or a pool (GREEN_API_INSTANCES). */
+    instances: { url: string; idInstance: string; apiToken: string }[];
     timeoutMs: number;
+    /** Per instance. */
     ratePerSec: number;
     /** No calls for this long after a 466 (quota) or a 401/403/400 (credentials, instance not ready). */
     cooldowns: { quotaSeconds: number; unauthorizedSeconds: number };
@@ -174,6 +182,18 @@ export function loadConfig(env: Env): Config {
     throw new ConfigError(`${name} ${reason}`);
   }
   const e = parsed.data;
+  const apiUrl = e.GREEN_API_URL.replace(/\/+$/, '');
+  let instances: Config['greenApi']['instances'];
+  if (e.GREEN_API_INSTANCES) {
+    instances = e.GREEN_API_INSTANCES.map((entry) => {
+      const [, idInstance, apiToken, url] = INSTANCE_ENTRY.exec(entry)!;
+      return { idInstance: idInstance!, apiToken: apiToken!, url: (url ?? apiUrl).replace(/\/+$/, '') };
+    });
+  } else {
+    if (!e.GREEN_API_ID_INSTANCE) throw new ConfigError('GREEN_API_ID_INSTANCE is required (or GREEN_API_INSTANCES)');
+    if (!e.GREEN_API_TOKEN_INSTANCE) throw new ConfigError('GREEN_API_TOKEN_INSTANCE is required');
+    instances = [{ idInstance: e.GREEN_API_ID_INSTANCE, apiToken: e.GREEN_API_TOKEN_INSTANCE, url: apiUrl }];
+  }
   return {
     port: e.PORT,
     workerPort: e.WORKER_PORT,
@@ -187,9 +207,7 @@ export function loadConfig(env: Env): Config {
       keyPrefix: e.KEY_PREFIX,
     },
     greenApi: {
-      url: e.GREEN_API_URL.replace(/\/+$/, ''),
-      idInstance: e.GREEN_API_ID_INSTANCE,
-      apiToken: e.GREEN_API_TOKEN_INSTANCE,
+      instances,
       timeoutMs: e.GREEN_API_TIMEOUT_MS,
       ratePerSec: e.GREEN_API_RATE_PER_SEC,
       cooldowns: { quotaSeconds: e.QUOTA_COOLDOWN_SECONDS, unauthorizedSeconds: e.AUTH_COOLDOWN_SECONDS },

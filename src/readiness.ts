@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { InstanceBreaker } from './greenapi/breaker';
 import type { AvatarQueues } from './queue/queues';
 
-export type ReadinessReport = Record<string, 'ok' | string>;
+export type ReadinessReport = Record<string, string | Record<string, string>>;
 
 export interface Readiness {
   /**
@@ -32,18 +32,21 @@ async function probe(run: () => Promise<unknown>, timeoutMs: number): Promise<st
 export function createReadiness(
   cache: Redis,
   queues: AvatarQueues,
-  upstream: { breaker: InstanceBreaker; idInstance: string },
+  upstream: { breaker: InstanceBreaker; idInstances: string[] },
   timeoutMs = 1000,
 ): Readiness {
   return {
     async check() {
-      const [redis, queue, instance] = await Promise.all([
+      const [redis, queue, ...states] = await Promise.all([
         probe(() => cache.ping(), timeoutMs),
         // BullMQ 6 has no queue.client: a bounded real command proves the queue's Redis answers.
         probe(() => queues.resolve.getJobCounts('waiting'), timeoutMs),
-        within(upstream.breaker.state(upstream.idInstance), timeoutMs).catch(() => 'unknown'),
+        ...upstream.idInstances.map((id) => within(upstream.breaker.state(id), timeoutMs).catch(() => 'unknown')),
       ]);
-      return { ready: redis === 'ok' && queue === 'ok', parts: { redis, queue, upstream: instance } };
+      // The upstream is ok while any instance takes calls; `instances` says which do not.
+      const instances = Object.fromEntries(upstream.idInstances.map((id, i) => [id, states[i]!]));
+      const overall = states.includes('ok') ? 'ok' : (states[0] ?? 'unknown');
+      return { ready: redis === 'ok' && queue === 'ok', parts: { redis, queue, upstream: overall, instances } };
     },
   };
 }

@@ -93,7 +93,7 @@ export async function startRuntime(config: Config, role: Role, logger: Logger): 
       avatars,
       batches: createWarmBatches(cache, prefix, queues),
       queues,
-      readiness: createReadiness(cache, queues, { breaker, idInstance: config.greenApi.idInstance }),
+      readiness: createReadiness(cache, queues, { breaker, idInstances: config.greenApi.instances.map((i) => i.idInstance) }),
       metrics,
       logger,
       defaultSize: config.defaultSize,

@@ -2,7 +2,8 @@ import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AvatarStore } from '../src/avatar/store';
 import type { Config } from '../src/config';
-import { createBreaker, guardWithBreaker } from '../src/greenapi/breaker';
+import { createBreaker } from '../src/greenapi/breaker';
+import { createInstancePool, RATE_SLOT_MARGIN } from '../src/greenapi/pool';
 import { createGreenApiClient } from '../src/greenapi/client';
 import { instrumentGreenApi } from '../src/greenapi/instrumented';
 import type { Metrics } from '../src/metrics';
@@ -13,8 +14,6 @@ import { createWarmBatches } from '../src/warm/batches';
 import { createAvatarPipeline } from './avatar-pipeline';
 import { createRenderProcessor, createResolveProcessor } from './processors';
 import { createRefreshAhead } from './refresh-ahead';
-
-const RATE_SLOT_MARGIN = 1.05;
 
 export interface WorkerDeps {
   config: Config;
@@ -35,11 +34,21 @@ export interface AvatarWorkers {
 export async function startWorkers({ config, connection, cache, store, logger, metrics }: WorkerDeps): Promise<AvatarWorkers> {
   const prefix = config.redis.keyPrefix;
   const breaker = createBreaker(cache, prefix, config.greenApi.cooldowns);
-  const greenApi = instrumentGreenApi(createGreenApiClient(config.greenApi), logger, metrics);
+  const { instances, timeoutMs, ratePerSec } = config.greenApi;
+  const greenApi = createInstancePool(
+    instances.map((instance) => ({
+      idInstance: instance.idInstance,
+      client: instrumentGreenApi(createGreenApiClient({ ...instance, timeoutMs }), logger, metrics),
+    })),
+    breaker,
+    cache,
+    logger,
+    { ratePerSec, keyPrefix: prefix },
+  );
   const pipeline = createAvatarPipeline({
     store,
     metrics,
-    greenApi: guardWithBreaker(greenApi, breaker, config.greenApi.idInstance, logger),
+    greenApi,
     downloader: createDownloader(config.source),
     logger,
     options: {
@@ -74,10 +83,10 @@ export async function startWorkers({ config, connection, cache, store, logger, m
     // Seconds a worker blocks waiting for work; short, so a job put back after a 429 pause is taken up
     // when the pause ends rather than at the next 5-second poll.
     drainDelay: 1,
-    // GetAvatar's own limit, shared through Redis by every worker process. One call per slot of 1/rate s
-    // (plus a margin for network jitter) rather than `rate` calls per fixed window: a fixed window lets two
-    // bursts meet at its edge, doubling the calls within some second.
-    limiter: { max: 1, duration: Math.ceil((1000 / config.greenApi.ratePerSec) * RATE_SLOT_MARGIN) },
+    // Jobs are spaced to what the instances can take together, one per slot of 1/(rate x instances) s plus
+    // a margin for network jitter (a fixed window of `rate` jobs would let two bursts meet at its edge);
+    // the pool then gives each call a free slot of one instance.
+    limiter: { max: 1, duration: Math.ceil((1000 / (ratePerSec * instances.length)) * RATE_SLOT_MARGIN) },
   });
   const renderWorker = new Worker<RenderJob, JobOutcome>(QUEUE_NAMES.render, createRenderProcessor(deps), {
     connection,

@@ -11,7 +11,7 @@ describe('the service process', () => {
   it('refuses to start without credentials, in one line naming the variable', async () => {
     const service = spawnService({ REDIS_URL });
     expect(await service.exited).toBe(1);
-    expect(service.stderr.join('')).toBe('avatar-cdn: GREEN_API_ID_INSTANCE is required\n');
+    expect(service.stderr.join('')).toBe('avatar-cdn: GREEN_API_ID_INSTANCE is required (or GREEN_API_INSTANCES)\n');
   });
 
   it('on SIGTERM finishes the request in flight, then exits 0', async () => {

@@ -12,7 +12,7 @@ describe('loadConfig', () => {
       redis: { url: 'redis://127.0.0.1:6379', queueUrl: 'redis://127.0.0.1:6379', keyPrefix: 'avatar-cdn' },
       source: { allowedHosts: ['pps.whatsapp.net'], allowHttp: false, maxBytes: 5 * 1024 * 1024 },
       ttl: { avatarSeconds: 86400, negativeSeconds: 3600 },
-      greenApi: { url: 'https://api.green-api.com', ratePerSec: 10 },
+      greenApi: { instances: [{ idInstance: '1101000001', apiToken: 'secret', url: 'https://api.green-api.com' }], ratePerSec: 10 },
     });
   });
 
@@ -31,6 +31,15 @@ describe('loadConfig', () => {
 
   it('never puts the token in an error message', () => {
     expect(() => loadConfig({ ...required, GREEN_API_URL: 'ftp://secret' })).toThrow(/^GREEN_API_URL is invalid/);
+  });
+
+  it('reads a pool of instances from GREEN_API_INSTANCES', () => {
+    const config = loadConfig({ GREEN_API_INSTANCES: '1101000001:tok1, 1101000002:tok2@https://7103.api.greenapi.com/' });
+    expect(config.greenApi.instances).toEqual([
+      { idInstance: '1101000001', apiToken: 'tok1', url: 'https://api.green-api.com' },
+      { idInstance: '1101000002', apiToken: 'tok2', url: 'https://7103.api.greenapi.com' },
+    ]);
+    expect(() => loadConfig({ GREEN_API_INSTANCES: '1101000001' })).toThrow(/^GREEN_API_INSTANCES is invalid/);
   });
 
   it('splits the queue from the cache when asked', () => {

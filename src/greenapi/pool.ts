@@ -1,0 +1,86 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger';
+import type { InstanceBreaker } from './breaker';
+import type { GreenApiClient } from './client';
+import { GreenApiError } from './errors';
+
+export interface PooledInstance {
+  idInstance: string;
+  client: GreenApiClient;
+}
+
+export interface PoolOptions {
+  /** GetAvatar calls per second allowed for each instance. */
+  ratePerSec: number;
+  keyPrefix: string;
+}
+
+/** Slots are a little longer than 1/rate s, so network jitter cannot put more calls into any second. */
+export const RATE_SLOT_MARGIN = 1.05;
+
+/** Give up waiting for a free call slot after this long; the job retries later. */
+const MAX_SLOT_WAIT_MS = 5000;
+const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * GetAvatar over one or more Green API instances. Each call goes to the next instance (round robin) that
+ *  - is not paused by its breaker (a 401/403/400 or 466 opens it; no calls are made meanwhile), and
+ *  - has a free call slot: one call per 1/rate second per instance, claimed in Redis (SET NX PX), so the
+ *    limit holds across every worker process.
+ * So N instances give N times the calls, and a broken instance does not stop the service.
+ */
+export function createInstancePool(
+  instances: PooledInstance[],
+  breaker: InstanceBreaker,
+  redis: Redis,
+  logger: Logger,
+  { ratePerSec, keyPrefix }: PoolOptions,
+): GreenApiClient {
+  const slotMs = Math.max(1, Math.ceil((1000 / ratePerSec) * RATE_SLOT_MARGIN));
+  let next = 0;
+
+  /** 0 when the instance's slot was claimed, else ms until it frees. */
+  async function claimSlot(idInstance: string): Promise<number> {
+    const key = `${keyPrefix}:slot:${idInstance}`;
+    if ((await redis.set(key, '1', 'PX', slotMs, 'NX')) === 'OK') return 0;
+    return Math.max(1, await redis.pttl(key));
+  }
+
+  async function pick(): Promise<PooledInstance> {
+    const deadline = Date.now() + MAX_SLOT_WAIT_MS;
+    for (;;) {
+      const start = next++ % instances.length;
+      let soonest = Infinity;
+      let paused: GreenApiError | undefined;
+      for (let i = 0; i < instances.length; i++) {
+        const instance = instances[(start + i) % instances.length]!;
+        const state = await breaker.state(instance.idInstance);
+        if (state !== 'ok') {
+          paused ??= new GreenApiError(state, `instance ${instance.idInstance} is paused (${state}); no GetAvatar call made`);
+          continue;
+        }
+        const waitMs = await claimSlot(instance.idInstance);
+        if (waitMs === 0) return instance;
+        soonest = Math.min(soonest, waitMs);
+      }
+      if (soonest === Infinity) throw paused!;
+      if (Date.now() + soonest > deadline) throw new GreenApiError('rate-limited', 'no GetAvatar call slot free', undefined, soonest);
+      await wait(soonest);
+    }
+  }
+
+  return {
+    async getAvatar(chatId) {
+      const instance = await pick();
+      try {
+        return await instance.client.getAvatar(chatId);
+      } catch (err) {
+        if (err instanceof GreenApiError && (err.kind === 'unauthorized' || err.kind === 'quota')) {
+          await breaker.open(instance.idInstance, err.kind);
+          logger.error({ idInstance: instance.idInstance, status: err.status, err: err.message }, `Green API instance ${instance.idInstance} paused: ${err.kind}`);
+        }
+        throw err;
+      }
+    },
+  };
+}
