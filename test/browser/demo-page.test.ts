@@ -2,6 +2,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Response } from 'playwright-core';
+import { avatarResponses } from '../helpers/metrics';
 import { startStack, type Stack } from '../helpers/stack';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -12,17 +13,6 @@ const describeInBrowser = haveChromium || process.env.CI ? describe : describe.s
 if (!haveChromium && !process.env.CI) console.warn(`browser test skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
 
 const CONTACTS = ['11001234567', '11003456789', '120363043968066561@g.us'];
-
-/** Requests the service answered for avatars, by status, from its own metrics. */
-async function avatarResponses(stack: Stack): Promise<Record<string, number>> {
-  const text = await (await fetch(`${stack.url}/metrics`)).text();
-  const counts: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    const match = /^avatar_http_request_duration_seconds_count\{route="\/avatar\/:file",status="(\d+)"[^}]*\} (\d+)/.exec(line);
-    if (match) counts[match[1]!] = (counts[match[1]!] ?? 0) + Number(match[2]);
-  }
-  return counts;
-}
 
 describeInBrowser('the demo page in a real browser (Chromium)', () => {
   let stack: Stack;
@@ -69,10 +59,10 @@ describeInBrowser('the demo page in a real browser (Chromium)', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'demo-page.png'), fullPage: true });
 
-    const before = await avatarResponses(stack);
+    const before = await avatarResponses(stack.url);
     await page.reload();
     await page.waitForFunction(() => [...document.images].filter((i) => !i.hidden).every((i) => i.complete && i.naturalWidth > 0));
-    const after = await avatarResponses(stack);
+    const after = await avatarResponses(stack.url);
     // Every image came from the browser cache or was revalidated with If-None-Match: no full 200 again.
     expect((after['200'] ?? 0) - (before['200'] ?? 0)).toBe(0);
 

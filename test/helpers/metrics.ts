@@ -1,0 +1,12 @@
+/** Avatar responses the service sent, by status, read from its own /metrics. */
+export async function avatarResponses(baseUrl: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const counts: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const match = /^avatar_http_request_duration_seconds_count\{route="\/avatar\/:file",status="(\d+)"[^}]*\} (\d+)/.exec(line);
+    if (match) counts[match[1]!] = (counts[match[1]!] ?? 0) + Number(match[2]);
+  }
+  return counts;
+}
+
+export const total = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
