@@ -53,7 +53,7 @@ describeWithNginx('nginx with deploy/nginx.conf in front', () => {
 
   beforeAll(async () => {
     stack = await startStack({
-      env: { AVATAR_TTL_SECONDS: '2', STALE_MAX_AGE_SECONDS: '1', MISS_WAIT_MS: '300', REFRESH_AHEAD_SECONDS: '0', MEMORY_CACHE_TTL_MS: '200' },
+      env: { AVATAR_TTL_SECONDS: '2', STALE_MAX_AGE_SECONDS: '1', MISS_WAIT_MS: '2000', REFRESH_AHEAD_SECONDS: '0', MEMORY_CACHE_TTL_MS: '200' },
     });
     edge = await startNginx(stack.url);
   });
@@ -84,7 +84,7 @@ describeWithNginx('nginx with deploy/nginx.conf in front', () => {
   });
 
   it('never keeps a pending placeholder', async () => {
-    stack.green.set('11009000003@c.us', { kind: 'avatar', url: await stack.images.add('slow-edge') }, 1500);
+    stack.green.set('11009000003@c.us', { kind: 'avatar', url: await stack.images.add('slow-edge') }, 3000);
     const pending = await get(edge.url, '/avatar/11009000003.webp');
     expect(pending.headers['x-avatar-status']).toBe('pending');
     expect(pending.headers['cache-control']).toBe('no-store');
