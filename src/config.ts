@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FORMATS, SIZES, type Format } from './avatar/variant';
+import type { RedisTarget } from './redis';
 
 /**
  * Typed configuration: the only module that knows environment variable names.
@@ -17,6 +18,15 @@ const redisUrl = z.url({ protocol: /^rediss?$/ });
 /** `idInstance:apiToken` or `idInstance:apiToken@https://api-url` */
 const INSTANCE_ENTRY = /^(\d+):([^@\s]+)(?:@(https?:\/\/\S+))?$/;
 
+const CLUSTER_NODES = /^\s*[\w.-]+:\d+(\s*,\s*[\w.-]+:\d+)*\s*$/;
+const CLUSTER_URL = /^redis\+cluster:\/\/([\w.-]+:\d+(,[\w.-]+:\d+)*)\/?$/;
+
+const parseNodes = (list: string) =>
+  list.split(',').map((entry) => {
+    const [host, port] = entry.trim().split(':');
+    return { host: host!, port: Number(port) };
+  });
+
 const schema = z.object({
   PORT: int(0, 65535).default(3000),
   WORKER_PORT: int(0, 65535).default(3001),
@@ -24,7 +34,8 @@ const schema = z.object({
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
-  REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
+  REDIS_URL: z.union([redisUrl, z.string().regex(CLUSTER_URL, 'redis+cluster://host:port,host:port')]).default('redis://127.0.0.1:6379'),
+  REDIS_CLUSTER_NODES: z.string().regex(CLUSTER_NODES, 'comma-separated host:port').optional(),
   QUEUE_REDIS_URL: redisUrl.optional(),
   KEY_PREFIX: z
     .string()
@@ -99,7 +110,16 @@ export interface Config {
   apiProcesses: number;
   host: string;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
-  redis: { url: string; queueUrl: string; commandTimeoutMs: number; keyPrefix: string };
+  redis: {
+    /** The cache; the queue too unless queueTarget says otherwise. */
+    cache: RedisTarget;
+    queue: RedisTarget;
+    commandTimeoutMs: number;
+    /** Prefix of cache keys. */
+    keyPrefix: string;
+    /** Prefix of BullMQ keys: the key prefix, hash-tagged on a cluster so each queue's keys share a slot. */
+    queuePrefix: string;
+  };
   greenApi: {
     /** One instance (GREEN_API_ID_INSTANCE, GREEN_API_TOKEN_INSTANCE) or a pool (GREEN_API_INSTANCES). */
     instances: { url: string; idInstance: string; apiToken: string }[];
@@ -182,6 +202,9 @@ export function loadConfig(env: Env): Config {
     throw new ConfigError(`${name} ${reason}`);
   }
   const e = parsed.data;
+  const clusterList = e.REDIS_CLUSTER_NODES ?? CLUSTER_URL.exec(e.REDIS_URL)?.[1];
+  const cluster = clusterList !== undefined;
+  const cache: RedisTarget = cluster ? { clusterNodes: parseNodes(clusterList) } : { url: e.REDIS_URL };
   const apiUrl = e.GREEN_API_URL.replace(/\/+$/, '');
   let instances: Config['greenApi']['instances'];
   if (e.GREEN_API_INSTANCES) {
@@ -201,10 +224,11 @@ export function loadConfig(env: Env): Config {
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     redis: {
-      url: e.REDIS_URL,
-      queueUrl: e.QUEUE_REDIS_URL ?? e.REDIS_URL,
+      cache,
+      queue: cluster ? cache : { url: e.QUEUE_REDIS_URL ?? e.REDIS_URL },
       commandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
       keyPrefix: e.KEY_PREFIX,
+      queuePrefix: cluster && !e.KEY_PREFIX.includes('{') ? `{${e.KEY_PREFIX}}` : e.KEY_PREFIX,
     },
     greenApi: {
       instances,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis';
 import type { InstanceBreaker } from './greenapi/breaker';
 import type { AvatarQueues } from './queue/queues';
 
@@ -30,7 +30,7 @@ async function probe(run: () => Promise<unknown>, timeoutMs: number): Promise<st
 }
 
 export function createReadiness(
-  cache: Redis,
+  cache: RedisClient,
   queues: AvatarQueues,
   upstream: { breaker: InstanceBreaker; idInstances: string[] },
   timeoutMs = 1000,

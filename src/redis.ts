@@ -1,4 +1,22 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+
+/** A standalone Redis or a Redis Cluster: every module works with either. */
+export type RedisClient = Redis | Cluster;
+
+/** Where Redis is: one server (a URL), or the seed nodes of a Redis Cluster. */
+export type RedisTarget = { url: string } | { clusterNodes: { host: string; port: number }[] };
+
+function connect(target: RedisTarget, options: RedisOptions): RedisClient {
+  if ('url' in target) return new Redis(target.url, options);
+  const { retryStrategy, ...redisOptions } = options;
+  return new Cluster(target.clusterNodes, {
+    redisOptions,
+    clusterRetryStrategy: retryStrategy,
+    enableOfflineQueue: options.enableOfflineQueue ?? true,
+    // Commands to several nodes are batched per node.
+    enableAutoPipelining: true,
+  });
+}
 
 /**
  * Two kinds of connection, with opposite needs:
@@ -7,21 +25,21 @@ import { Redis, type RedisOptions } from 'ioredis';
  *  - queue: BullMQ workers and queue events block on Redis and must retry forever
  *    (`maxRetriesPerRequest: null`, as BullMQ requires).
  */
-export function createCacheRedis(url: string, commandTimeoutMs: number, options: RedisOptions = {}): Redis {
-  return new Redis(url, {
+export function createCacheRedis(target: RedisTarget, commandTimeoutMs: number): RedisClient {
+  return connect(target, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: commandTimeoutMs,
     connectTimeout: Math.max(commandTimeoutMs, 2000),
     retryStrategy: (times) => Math.min(times * 200, 2000),
-    ...options,
   });
 }
 
-export function createQueueRedis(url: string, options: RedisOptions = {}): Redis {
-  return new Redis(url, {
+export function createQueueRedis(target: RedisTarget): RedisClient {
+  return connect(target, {
     maxRetriesPerRequest: null,
     retryStrategy: (times) => Math.min(times * 200, 2000),
-    ...options,
   });
 }
+
+export const isCluster = (redis: RedisClient): redis is Cluster => redis instanceof Cluster;

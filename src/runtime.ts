@@ -1,7 +1,6 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import type { Redis } from 'ioredis';
 import { startWorkers, type AvatarWorkers } from '../workers';
 import { createApp } from './app';
 import { createPlaceholders } from './avatar/placeholder';
@@ -14,7 +13,7 @@ import { createMetrics } from './metrics';
 import { createJobWaiter } from './queue/job-waiter';
 import { createQueueEvents, createQueues, type AvatarQueueEvents, type AvatarQueues } from './queue/queues';
 import { createReadiness } from './readiness';
-import { createCacheRedis, createQueueRedis } from './redis';
+import { createCacheRedis, createQueueRedis, type RedisClient } from './redis';
 import { livenessRouter } from './routes/health';
 import { createFastPath } from './http/fast-path';
 import { createMissLimiter } from './security/miss-limiter';
@@ -44,28 +43,29 @@ async function listen(handler: RequestListener, port: number, host: string): Pro
  * connections, so tests run the exact production wiring with their own config.
  */
 export async function startRuntime(config: Config, role: Role, logger: Logger): Promise<Runtime> {
-  const connections: Redis[] = [];
-  const track = <T extends Redis>(redis: T): T => {
+  const connections: RedisClient[] = [];
+  const track = <T extends RedisClient>(redis: T): T => {
     redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
     connections.push(redis);
     return redis;
   };
   const prefix = config.redis.keyPrefix;
-  const cache = track(createCacheRedis(config.redis.url, config.redis.commandTimeoutMs));
+  const cache = track(createCacheRedis(config.redis.cache, config.redis.commandTimeoutMs));
   const store = createAvatarStore(cache, prefix, { imageSeconds: config.ttl.imageSeconds });
   const breaker = createBreaker(cache, prefix, config.greenApi.cooldowns);
 
   let queues: AvatarQueues | undefined;
   let events: AvatarQueueEvents | undefined;
   if (role !== 'worker') {
-    queues = createQueues(track(createCacheRedis(config.redis.queueUrl, config.redis.commandTimeoutMs)), prefix, config.jobs);
-    events = await createQueueEvents(track(createQueueRedis(config.redis.queueUrl)), prefix);
+    const { queue, queuePrefix } = config.redis;
+    queues = createQueues(track(createCacheRedis(queue, config.redis.commandTimeoutMs)), queuePrefix, config.jobs);
+    events = await createQueueEvents(track(createQueueRedis(queue)), queuePrefix);
   }
   const metrics = createMetrics(queues ? [queues.resolve, queues.render] : []);
 
   let workers: AvatarWorkers | undefined;
   if (role !== 'api') {
-    workers = await startWorkers({ config, connection: track(createQueueRedis(config.redis.queueUrl)), cache, store, logger, metrics });
+    workers = await startWorkers({ config, connection: track(createQueueRedis(config.redis.queue)), cache, store, logger, metrics });
   }
 
   let handler: RequestListener;

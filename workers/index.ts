@@ -1,5 +1,4 @@
 import { Queue, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { AvatarStore } from '../src/avatar/store';
 import type { Config } from '../src/config';
 import { createBreaker } from '../src/greenapi/breaker';
@@ -10,6 +9,7 @@ import type { Metrics } from '../src/metrics';
 import { createDownloader } from '../src/images/download';
 import type { Logger } from '../src/logger';
 import { jobDefaults, QUEUE_NAMES, REFRESH_AHEAD_SCHEDULER, type JobOutcome, type RenderJob, type ResolveJob } from '../src/queue/jobs';
+import type { RedisClient } from '../src/redis';
 import { createWarmBatches } from '../src/warm/batches';
 import { createAvatarPipeline } from './avatar-pipeline';
 import { createRenderProcessor, createResolveProcessor } from './processors';
@@ -18,9 +18,9 @@ import { createRefreshAhead } from './refresh-ahead';
 export interface WorkerDeps {
   config: Config;
   /** A retry-forever connection (see createQueueRedis); BullMQ duplicates it for blocking reads. */
-  connection: Redis;
+  connection: RedisClient;
   /** The cache connection (breaker state lives there). */
-  cache: Redis;
+  cache: RedisClient;
   metrics: Metrics;
   store: AvatarStore;
   logger: Logger;
@@ -32,8 +32,8 @@ export interface AvatarWorkers {
 }
 
 export async function startWorkers({ config, connection, cache, store, logger, metrics }: WorkerDeps): Promise<AvatarWorkers> {
-  const prefix = config.redis.keyPrefix;
-  const breaker = createBreaker(cache, prefix, config.greenApi.cooldowns);
+  const { keyPrefix, queuePrefix: prefix } = config.redis;
+  const breaker = createBreaker(cache, keyPrefix, config.greenApi.cooldowns);
   const { instances, timeoutMs, ratePerSec } = config.greenApi;
   const greenApi = createInstancePool(
     instances.map((instance) => ({
@@ -43,7 +43,7 @@ export async function startWorkers({ config, connection, cache, store, logger, m
     breaker,
     cache,
     logger,
-    { ratePerSec, keyPrefix: prefix },
+    { ratePerSec, keyPrefix },
   );
   const pipeline = createAvatarPipeline({
     store,
@@ -71,7 +71,7 @@ export async function startWorkers({ config, connection, cache, store, logger, m
     pipeline,
     pauseResolve: (ms: number) => resolveQueue.rateLimit(ms),
     failureBackoffSeconds: config.failureBackoffSeconds,
-    batches: createWarmBatches(cache, prefix),
+    batches: createWarmBatches(cache, keyPrefix),
   };
 
   const resolveWorker = new Worker<ResolveJob, JobOutcome>(QUEUE_NAMES.resolve, createResolveProcessor(deps), {
@@ -117,15 +117,15 @@ export async function startWorkers({ config, connection, cache, store, logger, m
 }
 
 /** The keep-fresh job, repeated every REFRESH_CHECK_SECONDS by a BullMQ job scheduler (off with REFRESH_AHEAD_SECONDS=0). */
-async function startMaintenance(config: Config, connection: Redis, cache: Redis, resolveQueue: Queue<ResolveJob, JobOutcome>) {
-  const prefix = config.redis.keyPrefix;
+async function startMaintenance(config: Config, connection: RedisClient, cache: RedisClient, resolveQueue: Queue<ResolveJob, JobOutcome>) {
+  const { keyPrefix, queuePrefix: prefix } = config.redis;
   const queue = new Queue(QUEUE_NAMES.maintenance, { connection, prefix, defaultJobOptions: { removeOnComplete: true, removeOnFail: 100 } });
   if (config.refreshAhead.seconds > 0) {
     await queue.upsertJobScheduler(REFRESH_AHEAD_SCHEDULER, { every: config.refreshAhead.checkSeconds * 1000 }, { name: REFRESH_AHEAD_SCHEDULER });
   } else {
     await queue.removeJobScheduler(REFRESH_AHEAD_SCHEDULER);
   }
-  const refresh = createRefreshAhead(cache, prefix, resolveQueue, {
+  const refresh = createRefreshAhead(cache, keyPrefix, resolveQueue, {
     // Never more than half an answer's life ahead, or every answer would be due as soon as it is made.
     aheadSeconds: Math.min(config.refreshAhead.seconds, config.ttl.avatarSeconds / 2),
     recentSeconds: config.ttl.avatarSeconds,

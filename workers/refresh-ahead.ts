@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../src/redis';
 import { createKeys } from '../src/avatar/keys';
 import { PRIORITY, resolveJobId, type JobOutcome, type ResolveJob } from '../src/queue/jobs';
 
@@ -17,18 +17,16 @@ const MAX_PER_RUN = 10_000;
  * The keep-fresh job: re-resolves avatars that were requested recently and whose answer expires soon, so
  * popular avatars are never served stale. Forgets chatIds nobody asked for lately.
  */
-export function createRefreshAhead(redis: Redis, keyPrefix: string, resolveQueue: Queue<ResolveJob, JobOutcome>, options: RefreshAheadOptions) {
+export function createRefreshAhead(redis: RedisClient, keyPrefix: string, resolveQueue: Queue<ResolveJob, JobOutcome>, options: RefreshAheadOptions) {
   const keys = createKeys(keyPrefix);
   return async (): Promise<JobOutcome> => {
     const now = Date.now();
     await redis.zremrangebyscore(keys.recent, '-inf', now - options.recentSeconds * 1000);
     const chatIds = await redis.zrevrange(keys.recent, 0, MAX_PER_RUN - 1);
     if (chatIds.length === 0) return { status: 'refreshed 0' };
-    const pipeline = redis.pipeline();
-    for (const chatId of chatIds) pipeline.hmget(keys.meta(chatId), 'status', 'freshUntil');
-    const metas = (await pipeline.exec()) ?? [];
+    const metas = await Promise.all(chatIds.map((chatId) => redis.hmget(keys.meta(chatId), 'status', 'freshUntil')));
     const due = chatIds.filter((_, i) => {
-      const [status, freshUntil] = (metas[i]?.[1] ?? []) as (string | null)[];
+      const [status, freshUntil] = metas[i]!;
       return status === 'ok' && Number(freshUntil) - now < options.aheadSeconds * 1000;
     });
     await resolveQueue.addBulk(

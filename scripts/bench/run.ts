@@ -10,6 +10,7 @@ import { cpus, totalmem, tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
+import { createKeys } from '../../src/avatar/keys';
 import { renderVariant } from '../../src/images/render';
 import { FakeGreenApi } from '../../test/fakes/green-api';
 import { FakeImageHost, makeJpeg } from '../../test/fakes/image-host';
@@ -174,11 +175,12 @@ async function main(): Promise<void> {
     // --- memory over 10,000 distinct cached avatars ---
     const memoryPrefix = `${prefix}-mem`;
     const pipeline = redis.pipeline();
+    const keys = createKeys(memoryPrefix);
     const far = Date.now() + 86_400_000;
     for (let i = 0; i < 10_000; i++) {
       const hash = `${i.toString(16).padStart(8, '0')}${'0'.repeat(56)}`;
-      pipeline.hset(`${memoryPrefix}:meta:${11400000000 + i}@c.us`, { status: 'ok', url: face, hash, resolvedAt: Date.now(), freshUntil: far, urlExpiresAt: far });
-      pipeline.set(`${memoryPrefix}:img:${hash}:128:webp`, body);
+      pipeline.hset(keys.meta(`${11400000000 + i}@c.us`), { status: 'ok', url: face, hash, resolvedAt: Date.now(), freshUntil: far, urlExpiresAt: far });
+      pipeline.set(keys.variant(hash, 128, 'webp'), body);
     }
     await pipeline.exec();
     const memoryService = spawnService({ ...env, KEY_PREFIX: memoryPrefix, MEMORY_CACHE_MB: '64' }, [], { built: true });

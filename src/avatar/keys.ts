@@ -1,6 +1,10 @@
 import type { Format } from './variant';
 
-/** Every Redis key the cache uses, under one prefix. Queue keys live under the same prefix (BullMQ's own). */
+/**
+ * Every Redis key the cache uses, under one prefix (BullMQ's keys live under the queue prefix). Keys that
+ * are written together carry the same hash tag `{...}`, so on a Redis Cluster they share a slot: a chatId's
+ * answer and failure marker, a batch's record, ids and failures.
+ */
 export interface CacheKeys {
   meta(chatId: string): string;
   /** Set for a while after a resolve finally failed, so requests do not start a new upstream call each. */
@@ -21,11 +25,11 @@ export interface CacheKeys {
 
 export function createKeys(prefix: string): CacheKeys {
   return {
-    meta: (chatId) => `${prefix}:meta:${chatId}`,
-    failure: (chatId) => `${prefix}:fail:${chatId}`,
-    batch: (batchId) => `${prefix}:batch:${batchId}`,
-    batchIds: (batchId) => `${prefix}:batch:${batchId}:ids`,
-    batchFailed: (batchId) => `${prefix}:batch:${batchId}:failed`,
+    meta: (chatId) => `${prefix}:meta:{${chatId}}`,
+    failure: (chatId) => `${prefix}:fail:{${chatId}}`,
+    batch: (batchId) => `${prefix}:batch:{${batchId}}`,
+    batchIds: (batchId) => `${prefix}:batch:{${batchId}}:ids`,
+    batchFailed: (batchId) => `${prefix}:batch:{${batchId}}:failed`,
     recent: `${prefix}:recent`,
     missRate: (clientIp, minute) => `${prefix}:rate:${clientIp}:${minute}`,
     source: (hash) => `${prefix}:src:${hash}`,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { isCluster, type RedisClient } from '../redis';
 import { createKeys } from './keys';
 import type { Format } from './variant';
 
@@ -85,15 +85,27 @@ function toMeta(fields: (string | Buffer | null | undefined)[]): AvatarMeta | un
   };
 }
 
-export function createAvatarStore(redis: Redis, keyPrefix: string, ttl: StoreTtl): AvatarStore {
+export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: StoreTtl): AvatarStore {
   const keys = createKeys(keyPrefix);
   if (!('readAvatarBuffer' in redis)) {
     redis.defineCommand('readAvatar', { numberOfKeys: 2, lua: READ_AVATAR_LUA });
   }
   const readAvatar = (redis as unknown as { readAvatarBuffer: ReadAvatarCommand }).readAvatarBuffer.bind(redis);
 
+  /** On a cluster the variant lives in another slot than the answer: two round trips instead of the script. */
+  async function readInTwoSteps(chatId: string, size: number, format: Format): Promise<AvatarRead> {
+    const [fields, failed] = await Promise.all([redis.hmget(keys.meta(chatId), ...META_FIELDS), redis.exists(keys.failure(chatId))]);
+    const meta = toMeta(fields);
+    if (!meta?.hash) return { meta, failed: !meta && failed === 1 };
+    const key = keys.variant(meta.hash, size, format);
+    const [variant, ttlLeft] = await Promise.all([redis.getBuffer(key), redis.ttl(key)]);
+    if (variant && ttlLeft < ttl.imageSeconds / 2) await redis.expire(key, ttl.imageSeconds);
+    return { meta, variant: variant ?? undefined, failed: false };
+  }
+
   return {
     async read(chatId, size, format) {
+      if (isCluster(redis)) return readInTwoSteps(chatId, size, format);
       const reply = await readAvatar(keys.meta(chatId), keys.failure(chatId), keys.variantPrefix, `:${size}:${format}`, ttl.imageSeconds);
       return { meta: toMeta(reply.slice(0, 6)), variant: reply[6] ?? undefined, failed: Number(reply[7]) === 1 };
     },

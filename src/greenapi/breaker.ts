@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis';
 
 /** Why an instance is not being called: a wrong token/instance (401/403/400) or an exhausted plan (466). */
 export type InstanceState = 'ok' | 'unauthorized' | 'quota';
@@ -14,7 +14,7 @@ export interface InstanceBreaker {
   open(idInstance: string, state: Exclude<InstanceState, 'ok'>): Promise<void>;
 }
 
-export function createBreaker(redis: Redis, keyPrefix: string, cooldowns: BreakerCooldowns): InstanceBreaker {
+export function createBreaker(redis: RedisClient, keyPrefix: string, cooldowns: BreakerCooldowns): InstanceBreaker {
   const key = (idInstance: string) => `${keyPrefix}:breaker:${idInstance}`;
   return {
     async state(idInstance) {

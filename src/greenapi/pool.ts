@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis';
 import type { Logger } from '../logger';
 import type { InstanceBreaker } from './breaker';
 import type { GreenApiClient } from './client';
@@ -32,7 +32,7 @@ const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export function createInstancePool(
   instances: PooledInstance[],
   breaker: InstanceBreaker,
-  redis: Redis,
+  redis: RedisClient,
   logger: Logger,
   { ratePerSec, keyPrefix }: PoolOptions,
 ): GreenApiClient {

@@ -1,5 +1,5 @@
 import { Queue, QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis';
 import { jobDefaults, QUEUE_NAMES, type JobOutcome, type RenderJob, type ResolveJob } from './jobs';
 
 export interface AvatarQueues {
@@ -9,7 +9,7 @@ export interface AvatarQueues {
 }
 
 /** Producer side of the queues. `connection` should fail fast (see createCacheRedis): it serves requests. */
-export function createQueues(connection: Redis, prefix: string, jobs: { attempts: number; backoffMs: number }): AvatarQueues {
+export function createQueues(connection: RedisClient, prefix: string, jobs: { attempts: number; backoffMs: number }): AvatarQueues {
   const options = { connection, prefix, defaultJobOptions: jobDefaults(jobs.attempts, jobs.backoffMs) };
   const resolve = new Queue<ResolveJob, JobOutcome>(QUEUE_NAMES.resolve, options);
   const render = new Queue<RenderJob, JobOutcome>(QUEUE_NAMES.render, options);
@@ -32,7 +32,7 @@ export interface AvatarQueueEvents {
 }
 
 /** Completion events, so the API can wait for a job it enqueued. Blocking reads: a retry-forever connection. */
-export async function createQueueEvents(connection: Redis, prefix: string): Promise<AvatarQueueEvents> {
+export async function createQueueEvents(connection: RedisClient, prefix: string): Promise<AvatarQueueEvents> {
   const resolve = new QueueEvents(QUEUE_NAMES.resolve, { connection, prefix });
   const render = new QueueEvents(QUEUE_NAMES.render, { connection, prefix });
   await Promise.all([resolve.waitUntilReady(), render.waitUntilReady()]);

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis';
 import { createKeys } from '../avatar/keys';
 
 export interface MissLimiter {
@@ -10,7 +10,7 @@ export interface MissLimiter {
  * A fixed one-minute window per client IP, in Redis so every API process shares it. Only requests that
  * would start a new upstream call are counted; hits cost nothing.
  */
-export function createMissLimiter(redis: Redis, keyPrefix: string, perMinute: number): MissLimiter {
+export function createMissLimiter(redis: RedisClient, keyPrefix: string, perMinute: number): MissLimiter {
   const keys = createKeys(keyPrefix);
   return {
     async take(clientIp) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis';
 import { createKeys } from '../avatar/keys';
 import type { AvatarQueues } from '../queue/queues';
 import { PRIORITY, resolveJobId } from '../queue/jobs';
@@ -30,18 +30,12 @@ export interface WarmBatches {
   markFailed(batchId: string, chatId: string): Promise<void>;
 }
 
-export function createWarmBatches(redis: Redis, keyPrefix: string, queues?: AvatarQueues): WarmBatches {
+export function createWarmBatches(redis: RedisClient, keyPrefix: string, queues?: AvatarQueues): WarmBatches {
   const keys = createKeys(keyPrefix);
 
-  async function metas(chatIds: string[]): Promise<(string | null)[][]> {
-    const pipeline = redis.pipeline();
-    for (const chatId of chatIds) pipeline.hmget(keys.meta(chatId), 'status', 'resolvedAt', 'freshUntil');
-    const replies = (await pipeline.exec()) ?? [];
-    return replies.map(([err, fields]) => {
-      if (err) throw err;
-      return fields as (string | null)[];
-    });
-  }
+  // Sent together (ioredis writes them back to back; a cluster client batches them per node).
+  const metas = (chatIds: string[]): Promise<(string | null)[][]> =>
+    Promise.all(chatIds.map((chatId) => redis.hmget(keys.meta(chatId), 'status', 'resolvedAt', 'freshUntil')));
 
   return {
     async start(chatIds, force) {

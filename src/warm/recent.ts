@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis';
 import { createKeys } from '../avatar/keys';
 
 /**
@@ -11,7 +11,7 @@ export interface RecentRequests {
   close(): Promise<void>;
 }
 
-export function createRecentRequests(redis: Redis, keyPrefix: string, flushMs: number): RecentRequests {
+export function createRecentRequests(redis: RedisClient, keyPrefix: string, flushMs: number): RecentRequests {
   const key = createKeys(keyPrefix).recent;
   let seen = new Set<string>();
   async function flush(): Promise<void> {

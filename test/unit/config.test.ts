@@ -9,7 +9,7 @@ describe('loadConfig', () => {
       port: 3000,
       missWaitMs: 3000,
       defaultSize: 128,
-      redis: { url: 'redis://127.0.0.1:6379', queueUrl: 'redis://127.0.0.1:6379', keyPrefix: 'avatar-cdn' },
+      redis: { cache: { url: 'redis://127.0.0.1:6379' }, queue: { url: 'redis://127.0.0.1:6379' }, keyPrefix: 'avatar-cdn', queuePrefix: 'avatar-cdn' },
       source: { allowedHosts: ['pps.whatsapp.net'], allowHttp: false, maxBytes: 5 * 1024 * 1024 },
       ttl: { avatarSeconds: 86400, negativeSeconds: 3600 },
       greenApi: { instances: [{ idInstance: '1101000001', apiToken: 'secret', url: 'https://api.green-api.com' }], ratePerSec: 10 },
@@ -43,6 +43,14 @@ describe('loadConfig', () => {
   });
 
   it('splits the queue from the cache when asked', () => {
-    expect(loadConfig({ ...required, QUEUE_REDIS_URL: 'redis://q:6379/1' }).redis.queueUrl).toBe('redis://q:6379/1');
+    expect(loadConfig({ ...required, QUEUE_REDIS_URL: 'redis://q:6379/1' }).redis.queue).toEqual({ url: 'redis://q:6379/1' });
+  });
+
+  it('switches to a Redis Cluster, with a hash-tagged queue prefix', () => {
+    const expected = { clusterNodes: [{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 7001 }] };
+    for (const env of [{ REDIS_CLUSTER_NODES: '10.0.0.1:7000,10.0.0.2:7001' }, { REDIS_URL: 'redis+cluster://10.0.0.1:7000,10.0.0.2:7001' }]) {
+      const { redis } = loadConfig({ ...required, ...env });
+      expect(redis).toMatchObject({ cache: expected, queue: expected, keyPrefix: 'avatar-cdn', queuePrefix: '{avatar-cdn}' });
+    }
   });
 });
