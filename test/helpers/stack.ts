@@ -55,16 +55,42 @@ export function fakeUpstreamEnv(green: FakeGreenApi, prefix: string, redisUrl = 
   };
 }
 
+export interface Fakes {
+  green: FakeGreenApi;
+  images: FakeImageHost;
+  /** A key prefix of its own. */
+  prefix: string;
+  /** Stops the fakes and deletes the prefix's keys. */
+  close(): Promise<void>;
+}
+
+/** The fake upstreams and a fresh key prefix, for services a test runs as child processes. */
+export async function startFakes(): Promise<Fakes> {
+  const green = new FakeGreenApi();
+  const images = new FakeImageHost();
+  await Promise.all([green.start(), images.start()]);
+  const prefix = `test-${randomBytes(4).toString('hex')}`;
+  return {
+    green,
+    images,
+    prefix,
+    async close() {
+      await Promise.all([green.close(), images.close()]);
+      const redis = new Redis(REDIS_URL);
+      await deletePrefix(redis, prefix);
+      await redis.quit();
+    },
+  };
+}
+
 /**
  * The whole service as production wires it (real Redis, BullMQ, sharp, HTTP), against fake upstreams on
  * loopback, under a key prefix of its own.
  */
 export async function startStack({ env = {}, role = 'all' }: StackOptions = {}): Promise<Stack> {
-  const green = new FakeGreenApi();
-  const images = new FakeImageHost();
-  await Promise.all([green.start(), images.start()]);
-  const prefix = `test-${randomBytes(4).toString('hex')}`;
-  const config = loadConfig({ ...fakeUpstreamEnv(green, prefix), LOG_LEVEL: 'debug', GREEN_API_RATE_PER_SEC: '1000', ...env });
+  const fakes = await startFakes();
+  const { green, images } = fakes;
+  const config = loadConfig({ ...fakeUpstreamEnv(green, fakes.prefix), LOG_LEVEL: 'debug', GREEN_API_RATE_PER_SEC: '1000', ...env });
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -83,8 +109,7 @@ export async function startStack({ env = {}, role = 'all' }: StackOptions = {}):
     logs,
     async close() {
       await runtime.close();
-      await Promise.all([green.close(), images.close()]);
-      await deletePrefix(redis, prefix);
+      await fakes.close();
       await redis.quit();
     },
   };

@@ -1,11 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { FakeGreenApi } from '../fakes/green-api';
-import { FakeImageHost } from '../fakes/image-host';
 import { get } from '../helpers/http';
-import { spawnService } from '../helpers/service-process';
-import { deletePrefix, eventually, fakeUpstreamEnv, REDIS_URL } from '../helpers/stack';
-import { Redis } from 'ioredis';
 import { freePort } from '../helpers/redis-server';
+import { spawnService } from '../helpers/service-process';
+import { eventually, fakeUpstreamEnv, REDIS_URL, startFakes } from '../helpers/stack';
 
 describe('the service process', () => {
   it('refuses to start without credentials, in one line naming the variable', async () => {
@@ -15,11 +11,7 @@ describe('the service process', () => {
   });
 
   it('on SIGTERM finishes the request in flight, then exits 0', async () => {
-    const green = new FakeGreenApi();
-    const images = new FakeImageHost();
-    await Promise.all([green.start(), images.start()]);
-    const prefix = `test-${randomBytes(4).toString('hex')}`;
-    const redis = new Redis(REDIS_URL);
+    const { green, images, prefix, close } = await startFakes();
     try {
       green.set('11000000600@c.us', { kind: 'avatar', url: await images.add('leaving') }, 800);
       const service = spawnService(fakeUpstreamEnv(green, prefix));
@@ -34,20 +26,14 @@ describe('the service process', () => {
       expect(await service.exited).toBe(0);
       expect(service.stdout.join('\n')).not.toContain(green.apiToken);
     } finally {
-      await Promise.all([green.close(), images.close()]);
-      await deletePrefix(redis, prefix);
-      await redis.quit();
+      await close();
     }
   });
 });
 
 describe('API_PROCESSES', () => {
   it('runs the API in several processes on one port next to the worker, and stops them all on SIGTERM', async () => {
-    const green = new FakeGreenApi();
-    const images = new FakeImageHost();
-    await Promise.all([green.start(), images.start()]);
-    const prefix = `test-${randomBytes(4).toString('hex')}`;
-    const redis = new Redis(REDIS_URL);
+    const { green, images, prefix, close } = await startFakes();
     try {
       green.set('11000000610@c.us', { kind: 'avatar', url: await images.add('clustered') });
       const service = spawnService({ ...fakeUpstreamEnv(green, prefix), PORT: String(await freePort()), API_PROCESSES: '2' });
@@ -62,9 +48,7 @@ describe('API_PROCESSES', () => {
       expect(await service.exited).toBe(0);
       for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
     } finally {
-      await Promise.all([green.close(), images.close()]);
-      await deletePrefix(redis, prefix);
-      await redis.quit();
+      await close();
     }
   });
 });

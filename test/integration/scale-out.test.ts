@@ -1,21 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { FakeGreenApi } from '../fakes/green-api';
-import { FakeImageHost } from '../fakes/image-host';
 import { get } from '../helpers/http';
 import { spawnService, type ServiceProcess } from '../helpers/service-process';
-import { deletePrefix, eventually, fakeUpstreamEnv, REDIS_URL } from '../helpers/stack';
+import { eventually, fakeUpstreamEnv, startFakes } from '../helpers/stack';
 
 const ADMIN = 'admin-token-0123456789abcdef';
 const WORKER_CONCURRENCY = 4;
 
 describe('two API processes and two worker processes sharing Redis', () => {
   it('complete a 1,000-id warm batch with interactive traffic, a worker SIGKILLed midway and an API SIGTERMed with requests in flight', async () => {
-    const green = new FakeGreenApi();
-    const images = new FakeImageHost();
-    await Promise.all([green.start(), images.start()]);
-    const prefix = `test-${randomBytes(4).toString('hex')}`;
-    const redis = new Redis(REDIS_URL);
+    const { green, prefix, close } = await startFakes();
     const env = {
       ...fakeUpstreamEnv(green, prefix),
       LOG_LEVEL: 'info',
@@ -77,9 +69,7 @@ describe('two API processes and two worker processes sharing Redis', () => {
     } finally {
       for (const p of processes) p.child.kill('SIGKILL');
       await Promise.all(processes.map((p) => p.exited));
-      await Promise.all([green.close(), images.close()]);
-      await deletePrefix(redis, prefix);
-      await redis.quit();
+      await close();
     }
   }, 90_000);
 });
