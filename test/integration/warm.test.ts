@@ -103,7 +103,7 @@ describe('a 1,000-id warm batch', () => {
     expect(started.status).toBe(202);
     expect(started.body).toMatchObject({ accepted: 1000, duplicates: 10, invalid: [] });
 
-    await eventually(async () => (await batchStatus(started.body.batchId)).pending === 0, 30_000, 200);
+    await eventually(async () => (await batchStatus(started.body.batchId)).pending === 0, 90_000, 200);
     expect(await batchStatus(started.body.batchId)).toEqual({
       total: 1000,
       done: 1000,
@@ -125,7 +125,7 @@ describe('a 1,000-id warm batch', () => {
     const again = await request(stack.url).post('/v1/warm').set(auth).send({ chatIds: batch });
     expect((await batchStatus(again.body.batchId)).done).toBe(1000);
     expect(stack.green.calls.length).toBe(calls);
-  }, 60_000);
+  }, 120_000);
 
   it('with force, asks again', async () => {
     const batch = ids(0, 5);
