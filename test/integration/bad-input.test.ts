@@ -39,8 +39,10 @@ describe('bad input: 400 with a JSON error and no upstream call', () => {
     expect(errorOf(res)).toEqual({ code, message: expect.any(String) });
   });
 
-  it('made no upstream call for any of them', () => {
+  it('made no upstream call for any of them, and the process stays healthy', async () => {
     expect(stack.green.calls).toHaveLength(0);
+    expect((await request(stack.url).get('/healthz')).status).toBe(200);
+    expect((await request(stack.url).get('/readyz')).status).toBe(200);
   });
 
   it('answers other methods with 405 and Allow', async () => {

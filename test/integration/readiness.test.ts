@@ -32,6 +32,7 @@ describeWithRedis('health and readiness against a Redis that goes away', () => {
   it('says 503 and which part failed when Redis is down, serves placeholders, and recovers with no restart', async () => {
     const warm = await get(stack.url, '/avatar/11000000500.webp');
     expect(warm.headers['x-avatar-status']).toBe('ok');
+    await get(stack.url, '/avatar/11000000500.webp');
     await redis.stop();
 
     const ready = await request(stack.url).get('/readyz');
@@ -40,6 +41,12 @@ describeWithRedis('health and readiness against a Redis that goes away', () => {
     expect(ready.body.redis).toMatch(/^down/);
     expect(ready.body.queue).toMatch(/^down/);
     expect((await request(stack.url).get('/healthz')).status).toBe(200);
+
+    // A response still in this process's memory keeps being served.
+    const remembered = await get(stack.url, '/avatar/11000000500.webp');
+    expect(remembered.status).toBe(200);
+    expect(remembered.headers['x-avatar-status']).toBe('ok');
+    expect(remembered.headers['etag']).toBe(warm.headers['etag']);
 
     const cold = await get(stack.url, '/avatar/11000000501.webp');
     expect(cold.status).toBe(200);
