@@ -42,6 +42,8 @@ export interface ServeContext {
   clientIp: string;
   /** Where the ready response is kept in memory (see responseCacheKey). */
   cacheKey: string;
+  /** The request's logger (its lines carry the request id). */
+  log?: Logger;
 }
 
 export interface AvatarService {
@@ -127,16 +129,16 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
     return admission;
   }
 
-  function refreshInBackground(chatId: string): void {
+  function refreshInBackground(chatId: string, log: Logger): void {
     if (refreshing.has(chatId)) return;
     refreshing.set(chatId, true);
     waiter.refresh(chatId).catch((err: Error) => {
       refreshing.delete(chatId);
-      logger.warn({ chatId, err: err.message }, 'could not enqueue refresh');
+      log.warn({ chatId, err: err.message }, 'could not enqueue refresh');
     });
   }
 
-  async function lookup(req: AvatarRequest, { clientIp, cacheKey }: ServeContext): Promise<AvatarResponse> {
+  async function lookup(req: AvatarRequest, { clientIp, cacheKey, log = logger }: ServeContext): Promise<AvatarResponse> {
     const deadline = Date.now() + options.missWaitMs;
     const waitLeft = () => Math.max(0, deadline - Date.now());
     let cache: CacheState = 'HIT';
@@ -159,7 +161,7 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
     }
     if (!fresh) {
       cache = 'STALE';
-      refreshInBackground(req.chatId);
+      refreshInBackground(req.chatId, log);
     }
 
     let variant = read.variant;
@@ -214,7 +216,7 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
       } catch (err) {
         if (err instanceof AppError) throw err;
         // Redis down or unreachable: never a 500 or a hung request for an <img>.
-        logger.warn({ chatId: req.chatId, err: (err as Error).message }, 'avatar lookup failed');
+        (context.log ?? logger).warn({ chatId: req.chatId, err: (err as Error).message }, 'avatar lookup failed');
         return placeholder(req, 'error', 'MISS', 0);
       }
     },

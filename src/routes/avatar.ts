@@ -23,7 +23,7 @@ export function avatarRouter(service: AvatarService, { defaultSize, signingKey }
     }
     const request = parseAvatarRequest(req.params.file, query, req.headers.accept, defaultSize);
     const cacheKey = responseCacheKey(req.originalUrl, request.negotiated ? request.format : undefined);
-    sendAvatar(req, res, await service.serve(request, { clientIp: req.ip ?? '', cacheKey }));
+    sendAvatar(req, res, await service.serve(request, { clientIp: req.ip ?? '', cacheKey, log: req.log }));
   });
   router.all('/avatar/:file', () => {
     throw new AppError(405, 'method_not_allowed', 'use GET or HEAD', { Allow: 'GET, HEAD' });

@@ -48,8 +48,10 @@ describeWithRedis('health and readiness against a Redis that goes away', () => {
     expect(remembered.headers['x-avatar-status']).toBe('ok');
     expect(remembered.headers['etag']).toBe(warm.headers['etag']);
 
-    const cold = await get(stack.url, '/avatar/11000000501.webp');
+    const cold = await get(stack.url, '/avatar/11000000501.webp', { 'X-Request-Id': 'redis-down-1' });
     expect(cold.status).toBe(200);
+    // The failure is logged once, on a line that carries the request's id.
+    expect(stack.logs.filter((l) => l.msg === 'avatar lookup failed' && (l.req as { id?: string } | undefined)?.id === 'redis-down-1')).toHaveLength(1);
     expect(cold.headers['x-avatar-status']).toBe('error');
     expect(cold.headers['cache-control']).toBe('no-store');
 
