@@ -16,7 +16,7 @@ import {
   type AvatarStatus,
   type CacheState,
 } from './response';
-import type { AvatarMeta, AvatarStore } from './store';
+import type { AvatarMeta, AvatarRead, AvatarStore } from './store';
 
 export interface AvatarServiceOptions {
   missWaitMs: number;
@@ -44,7 +44,12 @@ export interface ServeContext {
   cacheKey: string;
   /** The request's logger (its lines carry the request id). */
   log?: Logger;
+  /** What `stored` already read from Redis for this request, so the miss path does not read it again. */
+  read?: AvatarRead;
 }
+
+/** A ready response, or what was read when the request needs more than a fresh answer. */
+export type StoredResult = { response: AvatarResponse } | { read: AvatarRead };
 
 export interface AvatarService {
   /** The response for a request: from memory, from Redis, or after waiting (bounded) for a worker. */
@@ -52,10 +57,10 @@ export interface AvatarService {
   /** A response already in this process's memory, or undefined; never does I/O. */
   cached(cacheKey: string): AvatarResponse | undefined;
   /**
-   * A fresh answer from memory or Redis (one round trip), or undefined when the request needs more
-   * (a miss, a stale answer, a variant to render) or Redis fails: then `serve` handles it.
+   * A fresh answer from memory or Redis (one round trip); when the request needs more (a miss, a stale
+   * answer, a variant to render), the read, to hand to `serve`. Rejects when Redis fails.
    */
-  stored(req: AvatarRequest, cacheKey: string): Promise<AvatarResponse | undefined>;
+  stored(req: AvatarRequest, cacheKey: string): Promise<StoredResult>;
 }
 
 /** The ETag names the content (source hash), the variant and the pipeline that drew it. */
@@ -138,11 +143,11 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
     });
   }
 
-  async function lookup(req: AvatarRequest, { clientIp, cacheKey, log = logger }: ServeContext): Promise<AvatarResponse> {
+  async function lookup(req: AvatarRequest, { clientIp, cacheKey, log = logger, read: prior }: ServeContext): Promise<AvatarResponse> {
     const deadline = Date.now() + options.missWaitMs;
     const waitLeft = () => Math.max(0, deadline - Date.now());
     let cache: CacheState = 'HIT';
-    let read = await store.read(req.chatId, req.size, req.format);
+    let read = prior ?? (await store.read(req.chatId, req.size, req.format));
 
     if (!read.meta && read.failed) return placeholder(req, 'error', 'MISS', 0);
     if (!read.meta) {
@@ -194,12 +199,13 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
 
     async stored(req, cacheKey) {
       const hit = this.cached(cacheKey);
-      if (hit) return hit;
-      const { meta, variant } = await store.read(req.chatId, req.size, req.format);
-      if (!meta || meta.freshUntil <= Date.now()) return undefined;
+      if (hit) return { response: hit };
+      const read = await store.read(req.chatId, req.size, req.format);
+      const { meta, variant } = read;
+      if (!meta || meta.freshUntil <= Date.now() || (meta.status === 'ok' && !variant)) return { read };
       recent?.touch(req.chatId);
-      if (meta.status !== 'ok') return negative(req, cacheKey, meta, 'HIT');
-      return variant ? avatarResponse(req, cacheKey, meta, variant, 'HIT') : undefined;
+      if (meta.status !== 'ok') return { response: await negative(req, cacheKey, meta, 'HIT') };
+      return { response: avatarResponse(req, cacheKey, meta, variant!, 'HIT') };
     },
 
     async serve(req, context) {

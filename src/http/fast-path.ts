@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { parseAvatarRequest, type AvatarRequest } from '../avatar/request';
 import type { AvatarResponse } from '../avatar/response';
+import type { AvatarRead } from '../avatar/store';
 import { sendAvatar } from '../avatar/send';
 import type { AvatarService } from '../avatar/service';
 import { negotiateFormat } from '../avatar/variant';
@@ -22,6 +23,16 @@ export interface FastPathOptions {
 }
 
 const PREFIX = '/avatar/';
+
+/** Redis reads the fast path made for requests it hands on to Express, which then need not read again. */
+const prefetched = new WeakMap<IncomingMessage, AvatarRead>();
+
+/** The read the fast path already made for this request, if any (taken once). */
+export function takePrefetchedRead(req: IncomingMessage): AvatarRead | undefined {
+  const read = prefetched.get(req);
+  prefetched.delete(req);
+  return read;
+}
 
 /** The avatar request in a URL, when it is valid (and signed, if signing is on); else Express answers it. */
 function parse(url: string, accept: string | undefined, { defaultSize, signingKey }: FastPathOptions): AvatarRequest | undefined {
@@ -60,7 +71,11 @@ export function createFastPath(avatars: AvatarService, app: RequestListener, met
     const request = parse(url, req.headers.accept, options);
     if (!request) return app(req, res);
     avatars.stored(request, responseCacheKey(url, request.negotiated ? request.format : undefined)).then(
-      (stored) => (stored ? answer(req, res, stored, started) : app(req, res)),
+      (stored) => {
+        if ('response' in stored) return answer(req, res, stored.response, started);
+        prefetched.set(req, stored.read);
+        app(req, res);
+      },
       () => app(req, res),
     );
   };

@@ -4,7 +4,7 @@ import { sendAvatar } from '../avatar/send';
 import type { AvatarService } from '../avatar/service';
 import { AppError } from '../errors';
 import { hasValidSignature } from '../security/signing';
-import { responseCacheKey } from '../http/fast-path';
+import { responseCacheKey, takePrefetchedRead } from '../http/fast-path';
 
 export interface AvatarRouteOptions {
   defaultSize: number;
@@ -23,7 +23,8 @@ export function avatarRouter(service: AvatarService, { defaultSize, signingKey }
     }
     const request = parseAvatarRequest(req.params.file, query, req.headers.accept, defaultSize);
     const cacheKey = responseCacheKey(req.originalUrl, request.negotiated ? request.format : undefined);
-    sendAvatar(req, res, await service.serve(request, { clientIp: req.ip ?? '', cacheKey, log: req.log }));
+    const read = takePrefetchedRead(req);
+    sendAvatar(req, res, await service.serve(request, { clientIp: req.ip ?? '', cacheKey, log: req.log, read }));
   });
   router.all('/avatar/:file', () => {
     throw new AppError(405, 'method_not_allowed', 'use GET or HEAD', { Allow: 'GET, HEAD' });
