@@ -30,6 +30,7 @@ export interface StoreTtl {
   imageSeconds: number;
 }
 
+/** The answer's fields, in the order toMeta reads them (the read script relies on status first, hash third). */
 const META_FIELDS = ['status', 'url', 'hash', 'resolvedAt', 'freshUntil', 'urlExpiresAt'] as const;
 
 /**
@@ -38,10 +39,11 @@ const META_FIELDS = ['status', 'url', 'hash', 'resolvedAt', 'freshUntil', 'urlEx
  * popular images outlive their cached answer.
  */
 const READ_AVATAR_LUA = `
-local m = redis.call('HMGET', KEYS[1], 'status', 'url', 'hash', 'resolvedAt', 'freshUntil', 'urlExpiresAt')
+local m = redis.call('HMGET', KEYS[1], ${META_FIELDS.map((f) => `'${f}'`).join(', ')})
+local n = #m
 local v = false
 if not m[1] then
-  m[8] = redis.call('EXISTS', KEYS[2])
+  m[n + 2] = redis.call('EXISTS', KEYS[2])
 elseif m[3] and m[3] ~= '' then
   local vk = ARGV[1] .. m[3] .. ARGV[2]
   v = redis.call('GET', vk)
@@ -49,7 +51,7 @@ elseif m[3] and m[3] ~= '' then
     redis.call('EXPIRE', vk, ARGV[3])
   end
 end
-m[7] = v
+m[n + 1] = v
 return m
 `;
 
@@ -107,7 +109,8 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
     async read(chatId, size, format) {
       if (isCluster(redis)) return readInTwoSteps(chatId, size, format);
       const reply = await readAvatar(keys.meta(chatId), keys.failure(chatId), keys.variantPrefix, `:${size}:${format}`, ttl.imageSeconds);
-      return { meta: toMeta(reply.slice(0, 6)), variant: reply[6] ?? undefined, failed: Number(reply[7]) === 1 };
+      const n = META_FIELDS.length;
+      return { meta: toMeta(reply.slice(0, n)), variant: reply[n] ?? undefined, failed: Number(reply[n + 1]) === 1 };
     },
 
     async readMeta(chatId) {
