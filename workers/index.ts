@@ -10,7 +10,7 @@ import { createDownloader } from '../src/images/download';
 import type { Logger } from '../src/logger';
 import { jobDefaults, QUEUE_NAMES, REFRESH_AHEAD_SCHEDULER, type JobOutcome, type RenderJob, type ResolveJob } from '../src/queue/jobs';
 import type { RedisClient } from '../src/redis';
-import { createWarmBatches } from '../src/warm/batches';
+import { createMarkBatchFailed } from '../src/warm/batches';
 import { createAvatarPipeline } from './avatar-pipeline';
 import { createRenderProcessor, createResolveProcessor } from './processors';
 import { createRefreshAhead } from './refresh-ahead';
@@ -71,7 +71,7 @@ export async function startWorkers({ config, connection, cache, store, logger, m
     pipeline,
     pauseResolve: (ms: number) => resolveQueue.rateLimit(ms),
     failureBackoffSeconds: config.failureBackoffSeconds,
-    batches: createWarmBatches(cache, keyPrefix),
+    markBatchFailed: createMarkBatchFailed(cache, keyPrefix),
   };
 
   const resolveWorker = new Worker<ResolveJob, JobOutcome>(QUEUE_NAMES.resolve, createResolveProcessor(deps), {

@@ -1,7 +1,7 @@
 import { RateLimitError, UnrecoverableError, type Job } from 'bullmq';
 import type { AvatarStore } from '../src/avatar/store';
 import type { JobOutcome, RenderJob, ResolveJob } from '../src/queue/jobs';
-import type { WarmBatches } from '../src/warm/batches';
+import type { MarkBatchFailed } from '../src/warm/batches';
 import type { AvatarPipeline } from './avatar-pipeline';
 import { toJobError } from './job-errors';
 
@@ -11,7 +11,7 @@ export interface ProcessorDeps {
   /** Pauses the resolve queue for everyone (an upstream 429). */
   pauseResolve(ms: number): Promise<void>;
   failureBackoffSeconds: number;
-  batches: Pick<WarmBatches, 'markFailed'>;
+  markBatchFailed: MarkBatchFailed;
 }
 
 /** This attempt is the job's last: BullMQ will not run it again. */
@@ -20,7 +20,7 @@ function isFinal(job: Job, err: Error): boolean {
   return err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
-export function createResolveProcessor({ store, pipeline, pauseResolve, failureBackoffSeconds, batches }: ProcessorDeps) {
+export function createResolveProcessor({ store, pipeline, pauseResolve, failureBackoffSeconds, markBatchFailed }: ProcessorDeps) {
   return async (job: Job<ResolveJob, JobOutcome>): Promise<JobOutcome> => {
     const { chatId, force, batchId } = job.data;
     // A late duplicate (the answer arrived meanwhile) costs no GetAvatar call.
@@ -33,7 +33,7 @@ export function createResolveProcessor({ store, pipeline, pauseResolve, failureB
       // Not an answer: only a short pause before anyone may spend another upstream call on this chatId.
       if (isFinal(job, jobError)) {
         await store.markFailed(chatId, failureBackoffSeconds);
-        if (batchId) await batches.markFailed(batchId, chatId);
+        if (batchId) await markBatchFailed(batchId, chatId);
       }
       throw jobError;
     }

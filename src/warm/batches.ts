@@ -26,11 +26,20 @@ export interface WarmBatches {
   start(chatIds: string[], force: boolean): Promise<string>;
   /** Progress, computed from the cache itself; undefined for an unknown or expired batch. */
   status(batchId: string): Promise<BatchStatus | undefined>;
-  /** Counts a final failure for the batch (called by the worker). */
-  markFailed(batchId: string, chatId: string): Promise<void>;
 }
 
-export function createWarmBatches(redis: RedisClient, keyPrefix: string, queues?: AvatarQueues): WarmBatches {
+/** Counts a final failure for the batch that asked (the worker's side of a batch). */
+export type MarkBatchFailed = (batchId: string, chatId: string) => Promise<void>;
+
+export function createMarkBatchFailed(redis: RedisClient, keyPrefix: string): MarkBatchFailed {
+  const keys = createKeys(keyPrefix);
+  return async (batchId, chatId) => {
+    const key = keys.batchFailed(batchId);
+    await redis.multi().sadd(key, chatId).expire(key, BATCH_TTL_SECONDS).exec();
+  };
+}
+
+export function createWarmBatches(redis: RedisClient, keyPrefix: string, queues: AvatarQueues): WarmBatches {
   const keys = createKeys(keyPrefix);
 
   // Sent together (ioredis writes them back to back; a cluster client batches them per node).
@@ -39,7 +48,6 @@ export function createWarmBatches(redis: RedisClient, keyPrefix: string, queues?
 
   return {
     async start(chatIds, force) {
-      if (!queues) throw new Error('warm batches need the queues');
       const batchId = randomUUID();
       const createdAt = Date.now();
       const record = keys.batch(batchId);
@@ -90,11 +98,6 @@ export function createWarmBatches(redis: RedisClient, keyPrefix: string, queues?
       });
       status.done = status.total - status.pending;
       return status;
-    },
-
-    async markFailed(batchId, chatId) {
-      const key = keys.batchFailed(batchId);
-      await redis.multi().sadd(key, chatId).expire(key, BATCH_TTL_SECONDS).exec();
     },
   };
 }
