@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
-import { PIPELINE_VERSION } from '../images/render';
+import { encode, PIPELINE_VERSION } from '../images/render';
 import type { Format } from './variant';
 
 /** Muted backgrounds that keep a white silhouette readable. */
@@ -31,18 +31,9 @@ function silhouetteSvg(background: string): Buffer {
   );
 }
 
-async function draw(colour: number, size: number, format: Format): Promise<Buffer> {
-  const pipeline = sharp(silhouetteSvg(PALETTE[colour]!), { density: Math.max(72, Math.ceil((72 * size) / 100)) }).resize(size, size);
-  switch (format) {
-    case 'webp':
-      return pipeline.webp({ quality: 85 }).toBuffer();
-    case 'avif':
-      return pipeline.avif({ quality: 60, effort: 2 }).toBuffer();
-    case 'png':
-      return pipeline.png({ palette: true }).toBuffer();
-    case 'jpeg':
-      return pipeline.jpeg({ quality: 85 }).toBuffer();
-  }
+function draw(colour: number, size: number, format: Format): Promise<Buffer> {
+  const svg = sharp(silhouetteSvg(PALETTE[colour]!), { density: Math.max(72, Math.ceil((72 * size) / 100)) }).resize(size, size);
+  return encode(svg, format).toBuffer();
 }
 
 export function createPlaceholders(): Placeholders {

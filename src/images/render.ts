@@ -39,7 +39,7 @@ export async function inspectSource(bytes: Buffer, maxPixels: number): Promise<v
 }
 
 /** The encoder settings per format: small files, and AVIF at a speed-oriented effort. */
-function encode(pipeline: sharp.Sharp, format: Format): sharp.Sharp {
+export function encode(pipeline: sharp.Sharp, format: Format): sharp.Sharp {
   switch (format) {
     case 'webp':
       return pipeline.webp({ quality: 80, effort: 4 });
