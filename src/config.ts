@@ -63,7 +63,9 @@ const schema = z.object({
   DOWNLOAD_TIMEOUT_MS: int(100, 120_000).default(10_000),
 
   AVATAR_TTL_SECONDS: int(1).default(86_400),
+  AVATAR_MAX_TTL_SECONDS: int(1).default(4 * 86_400),
   NEGATIVE_TTL_SECONDS: int(1).default(3600),
+  NEGATIVE_MAX_TTL_SECONDS: int(1).default(86_400),
   IMAGE_TTL_SECONDS: int(1).default(30 * 86_400),
   BROWSER_MAX_AGE_SECONDS: int(0).default(3600),
   STALE_MAX_AGE_SECONDS: int(0).default(60),
@@ -137,8 +139,11 @@ export interface Config {
     timeoutMs: number;
   };
   ttl: {
+    /** Freshness of an answer: starts at the base, doubles at each refresh that finds it unchanged, up to the max. */
     avatarSeconds: number;
+    avatarMaxSeconds: number;
     negativeSeconds: number;
+    negativeMaxSeconds: number;
     imageSeconds: number;
     browserMaxAgeSeconds: number;
     staleMaxAgeSeconds: number;
@@ -245,7 +250,9 @@ export function loadConfig(env: Env): Config {
     },
     ttl: {
       avatarSeconds: e.AVATAR_TTL_SECONDS,
+      avatarMaxSeconds: e.AVATAR_MAX_TTL_SECONDS,
       negativeSeconds: e.NEGATIVE_TTL_SECONDS,
+      negativeMaxSeconds: e.NEGATIVE_MAX_TTL_SECONDS,
       imageSeconds: e.IMAGE_TTL_SECONDS,
       browserMaxAgeSeconds: e.BROWSER_MAX_AGE_SECONDS,
       staleMaxAgeSeconds: e.STALE_MAX_AGE_SECONDS,

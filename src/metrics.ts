@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Queue } from 'bullmq';
+import type { InstanceBreaker } from './greenapi/breaker';
 
 /**
  * Every Prometheus metric of the service, in one registry per process (so tests can run several stacks).
@@ -18,11 +19,54 @@ export interface Metrics {
 }
 
 const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed'] as const;
+const INSTANCE_STATES = ['ok', 'unauthorized', 'quota'] as const;
 
-export function createMetrics(queues: Queue[] = []): Metrics {
+/** The Green API instances whose breaker state (in Redis) is reported at each scrape. */
+export interface UpstreamInstances {
+  idInstances: string[];
+  breaker: InstanceBreaker;
+}
+
+/** Per instance: its state as a 0/1 gauge per state, and what its last 466 said of the plan's limits. */
+function instanceGauges({ idInstances, breaker }: UpstreamInstances, registers: Registry[]): void {
+  new Gauge({
+    name: 'avatar_greenapi_instance_state',
+    help: 'Green API instance state: 1 for the state it is in (ok, unauthorized, quota), 0 for the others',
+    labelNames: ['instance', 'state'],
+    registers,
+    async collect() {
+      for (const instance of idInstances) {
+        const state = await breaker.state(instance).catch(() => undefined);
+        if (state) for (const s of INSTANCE_STATES) this.set({ instance, state: s }, s === state ? 1 : 0);
+      }
+    },
+  });
+  // Each gauge reads for itself: a registry collects its metrics concurrently.
+  const quotaGauge = (name: string, help: string, field: 'used' | 'total') =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['instance', 'limit'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const instance of idInstances) {
+          const quota = await breaker.quota(instance).catch(() => undefined);
+          for (const [limit, report] of Object.entries(quota ?? {})) {
+            if (report?.[field] !== undefined) this.set({ instance, limit }, report[field]);
+          }
+        }
+      },
+    });
+  quotaGauge('avatar_greenapi_quota_used', 'Used part of a plan limit (invoke: GetAvatar calls, correspondents: chats), as the last HTTP 466 said', 'used');
+  quotaGauge('avatar_greenapi_quota_total', 'A plan limit (invoke: GetAvatar calls, correspondents: chats), as the last HTTP 466 said', 'total');
+}
+
+export function createMetrics(queues: Queue[] = [], upstream?: UpstreamInstances): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  if (upstream) instanceGauges(upstream, registers);
   new Gauge({
     name: 'avatar_queue_jobs',
     help: 'Jobs per queue and state',

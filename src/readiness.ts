@@ -2,7 +2,9 @@ import type { RedisClient } from './redis';
 import type { InstanceBreaker } from './greenapi/breaker';
 import type { AvatarQueues } from './queue/queues';
 
-export type ReadinessReport = Record<string, string | Record<string, string>>;
+import type { QuotaReport } from './greenapi/errors';
+
+export type ReadinessReport = Record<string, string | Record<string, string> | Record<string, QuotaReport>>;
 
 export interface Readiness {
   /**
@@ -43,10 +45,16 @@ export function createReadiness(
         probe(() => queues.resolve.getJobCounts('waiting'), timeoutMs),
         ...upstream.idInstances.map((id) => within(upstream.breaker.state(id), timeoutMs).catch(() => 'unknown')),
       ]);
-      // The upstream is ok while any instance takes calls; `instances` says which do not.
+      // The upstream is ok while any instance takes calls; `instances` says which do not, `quota` what a 466 said.
       const instances = Object.fromEntries(upstream.idInstances.map((id, i) => [id, states[i]!]));
       const overall = states.includes('ok') ? 'ok' : (states[0] ?? 'unknown');
-      return { ready: redis === 'ok' && queue === 'ok', parts: { redis, queue, upstream: overall, instances } };
+      const parts: ReadinessReport = { redis, queue, upstream: overall, instances };
+      const exhausted = upstream.idInstances.filter((_, i) => states[i] === 'quota');
+      if (exhausted.length > 0) {
+        const reports = await Promise.all(exhausted.map((id) => within(upstream.breaker.quota(id), timeoutMs).catch(() => undefined)));
+        parts.quota = Object.fromEntries(exhausted.map((id, i) => [id, reports[i] ?? {}]));
+      }
+      return { ready: redis === 'ok' && queue === 'ok', parts };
     },
   };
 }

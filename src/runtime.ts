@@ -6,6 +6,7 @@ import { createApp } from './app';
 import { createPlaceholders } from './avatar/placeholder';
 import { createAvatarService } from './avatar/service';
 import { createAvatarStore } from './avatar/store';
+import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import { createBreaker } from './greenapi/breaker';
 import type { Logger } from './logger';
@@ -42,7 +43,7 @@ async function listen(handler: RequestListener, port: number, host: string): Pro
  * The composition root: builds every part from the config, for one role. Nothing else creates Redis
  * connections, so tests run the exact production wiring with their own config.
  */
-export async function startRuntime(config: Config, role: Role, logger: Logger): Promise<Runtime> {
+export async function startRuntime(config: Config, role: Role, logger: Logger, clock: Clock = systemClock): Promise<Runtime> {
   const connections: RedisClient[] = [];
   const track = <T extends RedisClient>(redis: T): T => {
     redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
@@ -61,18 +62,19 @@ export async function startRuntime(config: Config, role: Role, logger: Logger): 
     queues = createQueues(track(createCacheRedis(queue, config.redis.commandTimeoutMs)), queuePrefix, config.jobs);
     events = await createQueueEvents(track(createQueueRedis(queue)), queuePrefix);
   }
-  const metrics = createMetrics(queues ? [queues.resolve, queues.render] : []);
+  const upstream = { breaker, idInstances: config.greenApi.instances.map((i) => i.idInstance) };
+  const metrics = createMetrics(queues ? [queues.resolve, queues.render] : [], upstream);
 
   let workers: AvatarWorkers | undefined;
   if (role !== 'api') {
-    workers = await startWorkers({ config, connection: track(createQueueRedis(config.redis.queue)), cache, store, logger, metrics });
+    workers = await startWorkers({ config, connection: track(createQueueRedis(config.redis.queue)), cache, store, logger, metrics, clock });
   }
 
   let handler: RequestListener;
   let recent: RecentRequests | undefined;
   if (queues && events) {
     if (config.refreshAhead.seconds > 0) {
-      recent = createRecentRequests(cache, prefix, Math.min(5000, (config.refreshAhead.checkSeconds * 1000) / 2));
+      recent = createRecentRequests(cache, prefix, Math.min(5000, (config.refreshAhead.checkSeconds * 1000) / 2), clock);
     }
     const avatars = createAvatarService({
       store,
@@ -82,6 +84,7 @@ export async function startRuntime(config: Config, role: Role, logger: Logger): 
       recent,
       metrics,
       logger,
+      clock,
       options: {
         missWaitMs: config.missWaitMs,
         browserMaxAgeSeconds: config.ttl.browserMaxAgeSeconds,
@@ -93,7 +96,7 @@ export async function startRuntime(config: Config, role: Role, logger: Logger): 
       avatars,
       batches: createWarmBatches(cache, prefix, queues),
       queues,
-      readiness: createReadiness(cache, queues, { breaker, idInstances: config.greenApi.instances.map((i) => i.idInstance) }),
+      readiness: createReadiness(cache, queues, upstream),
       metrics,
       logger,
       defaultSize: config.defaultSize,

@@ -1,5 +1,7 @@
-import type { AvatarMeta, AvatarStore } from '../src/avatar/store';
+import { lifetimesFor, nextLifetime, sameAnswer, samePicturePath, type FreshnessPolicy } from '../src/avatar/freshness';
+import type { AnswerStatus, AvatarMeta, AvatarStore } from '../src/avatar/store';
 import type { Format } from '../src/avatar/variant';
+import type { Clock } from '../src/clock';
 import type { AvatarAnswer, GreenApiClient } from '../src/greenapi/client';
 import { linkExpiresAt } from '../src/greenapi/link-expiry';
 import { DownloadError, type Downloader } from '../src/images/download';
@@ -8,8 +10,7 @@ import type { Logger } from '../src/logger';
 import type { Metrics } from '../src/metrics';
 
 export interface PipelineOptions {
-  avatarTtlSeconds: number;
-  negativeTtlSeconds: number;
+  freshness: FreshnessPolicy;
   imageTtlSeconds: number;
   maxPixels: number;
   defaultSize: number;
@@ -22,23 +23,35 @@ export interface PipelineDeps {
   greenApi: GreenApiClient;
   downloader: Downloader;
   logger: Logger;
+  clock: Clock;
   options: PipelineOptions;
 }
 
 /** Stop trusting a signed link this long before its own expiry. */
 const LINK_MARGIN_MS = 60_000;
-/** A link about to expire still keeps its answer fresh this long, so it cannot cause a refresh loop. */
-const MIN_FRESH_MS = 60_000;
 
 export interface AvatarPipeline {
-  /** GetAvatar, then (for an avatar) download, validate, store and render the default variant; writes meta last. */
+  /**
+   * GetAvatar, then (for a new picture) download, validate, store and render the default variant; writes
+   * the answer last. An unchanged picture path downloads nothing.
+   */
   resolve(chatId: string): Promise<AvatarMeta>;
   /** The source bytes for a cached answer, downloading again (or resolving again) if they were evicted. */
   sourceFor(chatId: string, meta: AvatarMeta): Promise<{ meta: AvatarMeta; source: Buffer }>;
   render(hash: string, source: Buffer, size: number, format: Format): Promise<void>;
 }
 
-export function createAvatarPipeline({ store, metrics, greenApi, downloader, logger, options }: PipelineDeps): AvatarPipeline {
+/** The cached status for an answer that is not a picture (`bad request data` is cached as not on WhatsApp). */
+const NEGATIVE_STATUS: Record<Exclude<AvatarAnswer['kind'], 'avatar'>, AnswerStatus> = {
+  'no-avatar': 'no-avatar',
+  hidden: 'private',
+  'not-on-whatsapp': 'not-on-whatsapp',
+  'invalid-chat-id': 'not-on-whatsapp',
+};
+
+export function createAvatarPipeline({ store, metrics, greenApi, downloader, logger, clock, options }: PipelineDeps): AvatarPipeline {
+  const { freshness } = options;
+
   async function download(url: string): Promise<Buffer> {
     try {
       const bytes = await downloader.download(url);
@@ -51,13 +64,6 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
     }
   }
 
-  async function storeSource(bytes: Buffer): Promise<string> {
-    await inspectSource(bytes, options.maxPixels);
-    const hash = sha256(bytes);
-    await store.putSource(hash, bytes);
-    return hash;
-  }
-
   async function render(hash: string, source: Buffer, size: number, format: Format): Promise<void> {
     const stop = metrics.renderDuration.startTimer({ format });
     const bytes = await renderVariant(source, size, format, options.maxPixels);
@@ -66,58 +72,85 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
     logger.debug({ hash: hash.slice(0, 12), size, format, bytes: bytes.length, ms: Math.round(seconds * 1000) }, 'rendered');
   }
 
-  async function writeNegative(chatId: string, status: 'no-avatar' | 'not-on-whatsapp'): Promise<AvatarMeta> {
-    const now = Date.now();
-    const meta: AvatarMeta = { status, url: '', hash: '', resolvedAt: now, freshUntil: now + options.negativeTtlSeconds * 1000, urlExpiresAt: 0 };
-    await store.writeMeta(chatId, meta, options.negativeTtlSeconds);
-    return meta;
+  /** Validates and stores new source bytes and the default variant (once per picture); returns the hash. */
+  async function storePicture(bytes: Buffer): Promise<string> {
+    await inspectSource(bytes, options.maxPixels);
+    const hash = sha256(bytes);
+    await store.putSource(hash, bytes);
+    if (!(await store.hasVariant(hash, options.defaultSize, options.defaultFormat))) {
+      await render(hash, bytes, options.defaultSize, options.defaultFormat);
+    }
+    return hash;
   }
 
-  async function writeAvatar(chatId: string, url: string, bytes: Buffer): Promise<AvatarMeta> {
-    const hash = await storeSource(bytes);
-    await render(hash, bytes, options.defaultSize, options.defaultFormat);
-    const now = Date.now();
-    const ttlEnd = now + options.avatarTtlSeconds * 1000;
-    const urlExpiresAt = linkExpiresAt(url) ?? ttlEnd;
+  /** Writes an answer with its lifetime: doubled when it did not change, the base lifetime when it did. */
+  async function writeAnswer(chatId: string, previous: AvatarMeta | undefined, status: AnswerStatus, url: string, hash: string): Promise<AvatarMeta> {
+    const now = clock();
+    const lifetime = nextLifetime(freshness, previous, { status, hash });
     const meta: AvatarMeta = {
-      status: 'ok',
+      status,
       url,
       hash,
       resolvedAt: now,
-      freshUntil: Math.min(ttlEnd, Math.max(now + MIN_FRESH_MS, urlExpiresAt - LINK_MARGIN_MS)),
-      urlExpiresAt,
+      freshUntil: now + lifetime * 1000,
+      // The link's expiry bounds only the link (re-downloading the source), not the answer's freshness.
+      urlExpiresAt: url ? (linkExpiresAt(url) ?? now + freshness.avatar.baseSeconds * 1000) : 0,
+      lifetime,
+      changedAt: previous && sameAnswer(previous, { status, hash }) ? previous.changedAt : now,
     };
-    // Meta is written last and lives as long as the images, so an expired answer can still be served stale.
-    await store.writeMeta(chatId, meta, options.imageTtlSeconds);
+    // A picture's answer lives as long as its images, so it can be served stale; a negative one long enough
+    // past its freshness for the next refresh to see that it did not change.
+    const keepSeconds = status === 'ok' ? options.imageTtlSeconds : lifetime + lifetimesFor(freshness, status).maxSeconds;
+    await store.writeMeta(chatId, meta, keepSeconds);
     return meta;
   }
 
   /** Applies a GetAvatar answer. An expired link (403/404/410) earns exactly one fresh GetAvatar. */
-  async function apply(chatId: string, answer: AvatarAnswer, mayAskAgain: boolean): Promise<AvatarMeta> {
-    if (answer.kind === 'no-avatar') return writeNegative(chatId, 'no-avatar');
-    if (answer.kind !== 'avatar') return writeNegative(chatId, 'not-on-whatsapp');
+  async function apply(chatId: string, previous: AvatarMeta | undefined, answer: AvatarAnswer, mayAskAgain: boolean): Promise<AvatarMeta> {
+    if (answer.kind !== 'avatar') return writeAnswer(chatId, previous, NEGATIVE_STATUS[answer.kind], '', '');
+    // The same picture path is the same picture: keep hash, variants and ETag; only the link is new.
+    if (previous?.status === 'ok' && samePicturePath(previous.url, answer.url) && (await store.hasSource(previous.hash))) {
+      return writeAnswer(chatId, previous, 'ok', answer.url, previous.hash);
+    }
     let bytes: Buffer;
     try {
       bytes = await download(answer.url);
     } catch (err) {
       if (!mayAskAgain || !(err instanceof DownloadError) || err.reason !== 'expired') throw err;
       logger.info({ chatId }, 'avatar link expired, asking GetAvatar again');
-      return apply(chatId, await greenApi.getAvatar(chatId), false);
+      return apply(chatId, previous, await greenApi.getAvatar(chatId), false);
     }
-    return writeAvatar(chatId, answer.url, bytes);
+    return writeAnswer(chatId, previous, 'ok', answer.url, await storePicture(bytes));
   }
 
-  const resolve = async (chatId: string): Promise<AvatarMeta> => apply(chatId, await greenApi.getAvatar(chatId), true);
+  async function resolve(chatId: string): Promise<AvatarMeta> {
+    const previous = await store.readMeta(chatId);
+    return apply(chatId, previous, await greenApi.getAvatar(chatId), true);
+  }
+
+  /** The source again through the stored link; an expired link costs one GetAvatar, as in apply. */
+  async function refetch(chatId: string, meta: AvatarMeta): Promise<AvatarMeta> {
+    let bytes: Buffer;
+    try {
+      bytes = await download(meta.url);
+    } catch (err) {
+      if (!(err instanceof DownloadError) || err.reason !== 'expired') throw err;
+      return resolve(chatId);
+    }
+    const hash = await storePicture(bytes);
+    return hash === meta.hash ? meta : writeAnswer(chatId, meta, 'ok', meta.url, hash);
+  }
 
   async function sourceFor(chatId: string, meta: AvatarMeta): Promise<{ meta: AvatarMeta; source: Buffer }> {
     const cached = await store.getSource(meta.hash);
     if (cached) return { meta, source: cached };
-    // Evicted: the link, while valid, gives the bytes again without a billed GetAvatar call.
-    const linkValid = meta.url !== '' && meta.urlExpiresAt - LINK_MARGIN_MS > Date.now();
-    const fresh = linkValid ? await apply(chatId, { kind: 'avatar', url: meta.url }, true) : await resolve(chatId);
-    const source = fresh.hash ? await store.getSource(fresh.hash) : null;
-    if (!source) throw new Error(`no source for ${chatId} after refetch (${fresh.status})`);
-    return { meta: fresh, source };
+    // Evicted: the link, while valid, gives the bytes again without a billed GetAvatar call, and without
+    // counting as a refresh (the answer's freshness is unchanged).
+    const linkValid = meta.url !== '' && meta.urlExpiresAt - LINK_MARGIN_MS > clock();
+    const current = linkValid ? await refetch(chatId, meta) : await resolve(chatId);
+    const source = current.hash ? await store.getSource(current.hash) : null;
+    if (!source) throw new Error(`no source for ${chatId} after refetch (${current.status})`);
+    return { meta: current, source };
   }
 
   return { resolve, sourceFor, render };

@@ -1,6 +1,8 @@
 import { Queue, Worker } from 'bullmq';
 import type { AvatarStore } from '../src/avatar/store';
+import type { Clock } from '../src/clock';
 import type { Config } from '../src/config';
+import { freshnessPolicy } from '../src/avatar/freshness';
 import { createBreaker } from '../src/greenapi/breaker';
 import { createInstancePool, RATE_SLOT_MARGIN } from '../src/greenapi/pool';
 import { createGreenApiClient } from '../src/greenapi/client';
@@ -24,6 +26,7 @@ export interface WorkerDeps {
   metrics: Metrics;
   store: AvatarStore;
   logger: Logger;
+  clock: Clock;
 }
 
 export interface AvatarWorkers {
@@ -31,7 +34,7 @@ export interface AvatarWorkers {
   close(): Promise<void>;
 }
 
-export async function startWorkers({ config, connection, cache, store, logger, metrics }: WorkerDeps): Promise<AvatarWorkers> {
+export async function startWorkers({ config, connection, cache, store, logger, metrics, clock }: WorkerDeps): Promise<AvatarWorkers> {
   const { keyPrefix, queuePrefix: prefix } = config.redis;
   const breaker = createBreaker(cache, keyPrefix, config.greenApi.cooldowns);
   const { instances, timeoutMs, ratePerSec } = config.greenApi;
@@ -51,9 +54,9 @@ export async function startWorkers({ config, connection, cache, store, logger, m
     greenApi,
     downloader: createDownloader(config.source),
     logger,
+    clock,
     options: {
-      avatarTtlSeconds: config.ttl.avatarSeconds,
-      negativeTtlSeconds: config.ttl.negativeSeconds,
+      freshness: freshnessPolicy(config.ttl),
       imageTtlSeconds: config.ttl.imageSeconds,
       maxPixels: config.source.maxPixels,
       defaultSize: config.defaultSize,
@@ -72,6 +75,7 @@ export async function startWorkers({ config, connection, cache, store, logger, m
     pauseResolve: (ms: number) => resolveQueue.rateLimit(ms),
     failureBackoffSeconds: config.failureBackoffSeconds,
     markBatchFailed: createMarkBatchFailed(cache, keyPrefix),
+    clock,
   };
 
   const resolveWorker = new Worker<ResolveJob, JobOutcome>(QUEUE_NAMES.resolve, createResolveProcessor(deps), {
@@ -96,7 +100,7 @@ export async function startWorkers({ config, connection, cache, store, logger, m
     stalledInterval: config.jobs.lockMs,
   });
 
-  const maintenance = await startMaintenance(config, connection, cache, resolveQueue);
+  const maintenance = await startMaintenance(config, connection, cache, resolveQueue, clock);
 
   for (const worker of [resolveWorker, renderWorker, maintenance.worker]) {
     worker.on('failed', (job, err) => {
@@ -117,7 +121,7 @@ export async function startWorkers({ config, connection, cache, store, logger, m
 }
 
 /** The keep-fresh job, repeated every REFRESH_CHECK_SECONDS by a BullMQ job scheduler (off with REFRESH_AHEAD_SECONDS=0). */
-async function startMaintenance(config: Config, connection: RedisClient, cache: RedisClient, resolveQueue: Queue<ResolveJob, JobOutcome>) {
+async function startMaintenance(config: Config, connection: RedisClient, cache: RedisClient, resolveQueue: Queue<ResolveJob, JobOutcome>, clock: Clock) {
   const { keyPrefix, queuePrefix: prefix } = config.redis;
   const queue = new Queue(QUEUE_NAMES.maintenance, { connection, prefix, defaultJobOptions: { removeOnComplete: true, removeOnFail: 100 } });
   if (config.refreshAhead.seconds > 0) {
@@ -125,9 +129,8 @@ async function startMaintenance(config: Config, connection: RedisClient, cache: 
   } else {
     await queue.removeJobScheduler(REFRESH_AHEAD_SCHEDULER);
   }
-  const refresh = createRefreshAhead(cache, keyPrefix, resolveQueue, {
-    // Never more than half an answer's life ahead, or every answer would be due as soon as it is made.
-    aheadSeconds: Math.min(config.refreshAhead.seconds, config.ttl.avatarSeconds / 2),
+  const refresh = createRefreshAhead(cache, keyPrefix, resolveQueue, clock, {
+    aheadSeconds: config.refreshAhead.seconds,
     recentSeconds: config.ttl.avatarSeconds,
   });
   const worker = new Worker(QUEUE_NAMES.maintenance, refresh, { connection, prefix, concurrency: 1, drainDelay: 1 });

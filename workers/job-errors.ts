@@ -3,6 +3,8 @@ import { GreenApiError } from '../src/greenapi/errors';
 import { DownloadError } from '../src/images/download';
 import { InvalidImageError } from '../src/images/render';
 
+const MIN_PAUSE_MS = 50;
+
 /**
  * Maps a failure to what BullMQ should do with the job:
  *  - 429: pause the queue (no attempt used), then run again
@@ -12,7 +14,8 @@ import { InvalidImageError } from '../src/images/render';
 export async function toJobError(err: unknown, pause: (ms: number) => Promise<void>): Promise<Error> {
   if (err instanceof GreenApiError) {
     if (err.kind === 'rate-limited') {
-      await pause(err.retryAfterMs ?? 1000);
+      // BullMQ refuses a zero-length pause (`Retry-After: 0`): pause for a moment at least.
+      await pause(Math.max(MIN_PAUSE_MS, err.retryAfterMs ?? 1000));
       return new RateLimitError();
     }
     if (err.kind !== 'transient') return new UnrecoverableError(err.message);

@@ -1,5 +1,6 @@
 import { RateLimitError, UnrecoverableError, type Job } from 'bullmq';
 import type { AvatarStore } from '../src/avatar/store';
+import type { Clock } from '../src/clock';
 import type { JobOutcome, RenderJob, ResolveJob } from '../src/queue/jobs';
 import type { MarkBatchFailed } from '../src/warm/batches';
 import type { AvatarPipeline } from './avatar-pipeline';
@@ -12,6 +13,7 @@ export interface ProcessorDeps {
   pauseResolve(ms: number): Promise<void>;
   failureBackoffSeconds: number;
   markBatchFailed: MarkBatchFailed;
+  clock: Clock;
 }
 
 /** This attempt is the job's last: BullMQ will not run it again. */
@@ -20,12 +22,12 @@ function isFinal(job: Job, err: Error): boolean {
   return err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
-export function createResolveProcessor({ store, pipeline, pauseResolve, failureBackoffSeconds, markBatchFailed }: ProcessorDeps) {
+export function createResolveProcessor({ store, pipeline, pauseResolve, failureBackoffSeconds, markBatchFailed, clock }: ProcessorDeps) {
   return async (job: Job<ResolveJob, JobOutcome>): Promise<JobOutcome> => {
     const { chatId, force, batchId } = job.data;
     // A late duplicate (the answer arrived meanwhile) costs no GetAvatar call.
     const cached = force ? undefined : await store.readMeta(chatId);
-    if (cached && cached.freshUntil > Date.now()) return { status: cached.status };
+    if (cached && cached.freshUntil > clock()) return { status: cached.status };
     try {
       return { status: (await pipeline.resolve(chatId)).status };
     } catch (err) {

@@ -1,10 +1,11 @@
 import type { Queue } from 'bullmq';
 import type { RedisClient } from '../src/redis';
 import { createKeys } from '../src/avatar/keys';
+import type { Clock } from '../src/clock';
 import { PRIORITY, resolveJobId, type JobOutcome, type ResolveJob } from '../src/queue/jobs';
 
 export interface RefreshAheadOptions {
-  /** Answers expiring within this many seconds are refreshed. */
+  /** Answers expiring within this many seconds are refreshed (at most half of each answer's lifetime). */
   aheadSeconds: number;
   /** Only chatIds requested within this many seconds count as popular. */
   recentSeconds: number;
@@ -15,19 +16,28 @@ const MAX_PER_RUN = 10_000;
 
 /**
  * The keep-fresh job: re-resolves avatars that were requested recently and whose answer expires soon, so
- * popular avatars are never served stale. Forgets chatIds nobody asked for lately.
+ * popular avatars are never served stale. It follows each answer's own lifetime, which grows while the
+ * picture does not change. Forgets chatIds nobody asked for lately.
  */
-export function createRefreshAhead(redis: RedisClient, keyPrefix: string, resolveQueue: Queue<ResolveJob, JobOutcome>, options: RefreshAheadOptions) {
+export function createRefreshAhead(
+  redis: RedisClient,
+  keyPrefix: string,
+  resolveQueue: Queue<ResolveJob, JobOutcome>,
+  clock: Clock,
+  options: RefreshAheadOptions,
+) {
   const keys = createKeys(keyPrefix);
   return async (): Promise<JobOutcome> => {
-    const now = Date.now();
+    const now = clock();
     await redis.zremrangebyscore(keys.recent, '-inf', now - options.recentSeconds * 1000);
     const chatIds = await redis.zrevrange(keys.recent, 0, MAX_PER_RUN - 1);
     if (chatIds.length === 0) return { status: 'refreshed 0' };
-    const metas = await Promise.all(chatIds.map((chatId) => redis.hmget(keys.meta(chatId), 'status', 'freshUntil')));
+    const metas = await Promise.all(chatIds.map((chatId) => redis.hmget(keys.meta(chatId), 'status', 'freshUntil', 'lifetime')));
     const due = chatIds.filter((_, i) => {
-      const [status, freshUntil] = metas[i]!;
-      return status === 'ok' && Number(freshUntil) - now < options.aheadSeconds * 1000;
+      const [status, freshUntil, lifetime] = metas[i]!;
+      // Never more than half an answer's life ahead, or every answer would be due as soon as it is made.
+      const ahead = Math.min(options.aheadSeconds, (Number(lifetime) || Infinity) / 2) * 1000;
+      return status === 'ok' && Number(freshUntil) - now < ahead;
     });
     await resolveQueue.addBulk(
       due.map((chatId) => ({

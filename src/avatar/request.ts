@@ -1,5 +1,5 @@
 import { badRequest } from '../errors';
-import { parseChatId } from './chat-id';
+import { CHAT_ID_RULE, parseChatId } from './chat-id';
 import { MAX_SIZE, negotiateFormat, parseFormat, snapSize, type Format } from './variant';
 
 /** A validated avatar request: everything needed to find or make the image. */
@@ -22,7 +22,7 @@ function splitFile(file: string, accept: string | undefined): { chatId: string; 
   const format = parseFormat(ext);
   if (format) {
     const chatId = parseChatId(file.slice(0, dot));
-    if (!chatId) throw badRequest('invalid_chat_id', 'id must be a phone number (11-12 digits), a group id, or a chatId ending in @c.us or @g.us');
+    if (!chatId) throw badRequest('invalid_chat_id', CHAT_ID_RULE);
     return { chatId, format, negotiated: false };
   }
   // A trailing ".xyz" is a format only when it is one we serve: "11001234567@c.us" is an id.
@@ -31,7 +31,7 @@ function splitFile(file: string, accept: string | undefined): { chatId: string; 
   if (dot > 0 && parseChatId(file.slice(0, dot))) {
     throw badRequest('invalid_format', `format "${ext.slice(0, 16)}" is not one of webp, avif, png, jpg, jpeg`);
   }
-  throw badRequest('invalid_chat_id', 'id must be a phone number (11-12 digits), a group id, or a chatId ending in @c.us or @g.us');
+  throw badRequest('invalid_chat_id', CHAT_ID_RULE);
 }
 
 function parseSize(values: string[], defaultSize: number): number {

@@ -1,9 +1,11 @@
 import { errorBody } from '../errors';
 import type { AvatarRequest } from './request';
+import type { AnswerStatus } from './store';
 import { CONTENT_TYPES } from './variant';
 
 export type CacheState = 'HIT' | 'MISS' | 'STALE';
-export type AvatarStatus = 'ok' | 'no-avatar' | 'not-on-whatsapp' | 'pending' | 'error' | 'rate-limited';
+/** X-Avatar-Status: an answer's status, or why there is none yet. */
+export type AvatarStatus = AnswerStatus | 'pending' | 'error' | 'rate-limited';
 
 /** A complete answer, headers included, so a cached one can be sent again without any work. */
 export interface AvatarResponse {

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { JobWaiter, WaitOutcome } from '../queue/job-waiter';
@@ -34,6 +35,7 @@ export interface AvatarServiceDeps {
   recent?: RecentRequests;
   metrics: Metrics;
   logger: Logger;
+  clock: Clock;
   options: AvatarServiceOptions;
 }
 
@@ -67,14 +69,14 @@ export interface AvatarService {
 export const avatarEtag = (hash: string, size: number, format: string): string =>
   `"v${PIPELINE_VERSION}-${hash.slice(0, 20)}-${size}-${format}"`;
 
-const secondsUntil = (ms: number): number => Math.max(0, Math.floor((ms - Date.now()) / 1000));
-
 /** A response kept in memory, with the chatId it is for (refresh-ahead remembers what was served). */
 interface CachedResponse extends AvatarResponse {
   chatId: string;
 }
 
-export function createAvatarService({ store, waiter, placeholders, missLimiter, recent, metrics, logger, options }: AvatarServiceDeps): AvatarService {
+export function createAvatarService({ store, waiter, placeholders, missLimiter, recent, metrics, logger, clock, options }: AvatarServiceDeps): AvatarService {
+  const secondsUntil = (ms: number): number => Math.max(0, Math.floor((ms - clock()) / 1000));
+
   // Bytes-bounded and short-lived, so several API processes never serve a replaced avatar for long.
   const memory = new LRUCache<string, CachedResponse>({
     maxSize: Math.max(1, options.memoryCache.maxBytes),
@@ -82,11 +84,12 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
     ttl: Math.max(1, options.memoryCache.ttlMs),
   });
   const memoryEnabled = options.memoryCache.maxBytes > 0 && options.memoryCache.ttlMs > 0;
-  // One background refresh per stale chatId per process; BullMQ's jobId dedupes across processes.
+  // One background refresh per stale answer per process (keyed by the answer's version, so the next stale
+  // answer refreshes again); BullMQ's jobId dedupes across processes.
   const refreshing = new LRUCache<string, true>({ max: 10_000, ttl: 30_000 });
 
   function remember(cacheKey: string, chatId: string, response: AvatarResponse, freshUntil: number): void {
-    const ttl = Math.min(options.memoryCache.ttlMs, freshUntil - Date.now());
+    const ttl = Math.min(options.memoryCache.ttlMs, freshUntil - clock());
     if (!memoryEnabled || ttl <= 0) return;
     memory.set(cacheKey, { ...response, chatId, headers: { ...response.headers, 'x-cache': 'HIT' } }, { ttl });
   }
@@ -111,11 +114,12 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
     return { ...response, statusCode: 429, headers: { ...response.headers, 'retry-after': String(retryAfter) } };
   }
 
+  /** The answer's placeholder; browsers may keep it no longer than the answer behind it is fresh. */
   async function negative(req: AvatarRequest, cacheKey: string, meta: AvatarMeta, cache: CacheState): Promise<AvatarResponse> {
-    // Browsers may keep a placeholder no longer than the answer behind it lives.
-    const maxAge = Math.min(options.browserMaxAgeSeconds, secondsUntil(meta.freshUntil));
-    const response = await placeholder(req, meta.status as AvatarStatus, cache, maxAge);
-    remember(cacheKey, req.chatId, response, meta.freshUntil);
+    const fresh = meta.freshUntil > clock();
+    const maxAge = fresh ? Math.min(options.browserMaxAgeSeconds, secondsUntil(meta.freshUntil)) : options.staleMaxAgeSeconds;
+    const response = await placeholder(req, meta.status, cache, maxAge);
+    if (fresh) remember(cacheKey, req.chatId, response, meta.freshUntil);
     return response;
   }
 
@@ -134,16 +138,18 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
     return admission;
   }
 
-  function refreshInBackground(chatId: string, log: Logger): void {
-    if (refreshing.has(chatId)) return;
-    refreshing.set(chatId, true);
+  function refreshInBackground(chatId: string, meta: AvatarMeta, log: Logger): void {
+    const version = `${chatId} ${meta.resolvedAt}`;
+    if (refreshing.has(version)) return;
+    refreshing.set(version, true);
     waiter.refresh(chatId).catch((err: Error) => {
-      refreshing.delete(chatId);
+      refreshing.delete(version);
       log.warn({ chatId, err: err.message }, 'could not enqueue refresh');
     });
   }
 
   async function lookup(req: AvatarRequest, { clientIp, cacheKey, log = logger, read: prior }: ServeContext): Promise<AvatarResponse> {
+    // Waiting is bounded in real time, whatever clock the answers' freshness is read by.
     const deadline = Date.now() + options.missWaitMs;
     const waitLeft = () => Math.max(0, deadline - Date.now());
     let cache: CacheState = 'HIT';
@@ -159,15 +165,12 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
       if (!read.meta) return unresolved(req, outcome, cache);
     }
     const meta = read.meta;
-    const fresh = meta.freshUntil > Date.now();
-    if (meta.status !== 'ok') {
-      // Negative answers expire outright (no stale copy): a missing one was handled above.
-      return negative(req, cacheKey, meta, cache);
-    }
-    if (!fresh) {
+    if (meta.freshUntil <= clock()) {
+      // Stale: served at once while one refresh runs in the background.
       cache = 'STALE';
-      refreshInBackground(req.chatId, log);
+      refreshInBackground(req.chatId, meta, log);
     }
+    if (meta.status !== 'ok') return negative(req, cacheKey, meta, cache);
 
     let variant = read.variant;
     if (!variant) {
@@ -182,7 +185,7 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
 
   /** The avatar itself; a fresh one is kept in memory. */
   function avatarResponse(req: AvatarRequest, cacheKey: string, meta: AvatarMeta, variant: Buffer, cache: CacheState): AvatarResponse {
-    const fresh = meta.freshUntil > Date.now();
+    const fresh = meta.freshUntil > clock();
     const maxAge = fresh ? Math.min(options.browserMaxAgeSeconds, secondsUntil(meta.freshUntil)) : options.staleMaxAgeSeconds;
     const etag = avatarEtag(meta.hash, req.size, req.format);
     const response = imageResponse(req, variant, etag, 'ok', cache, cacheControl(maxAge, options.staleMaxAgeSeconds));
@@ -202,7 +205,7 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
       if (hit) return { response: hit };
       const read = await store.read(req.chatId, req.size, req.format);
       const { meta, variant } = read;
-      if (!meta || meta.freshUntil <= Date.now() || (meta.status === 'ok' && !variant)) return { read };
+      if (!meta || meta.freshUntil <= clock() || (meta.status === 'ok' && !variant)) return { read };
       recent?.touch(req.chatId);
       if (meta.status !== 'ok') return { response: await negative(req, cacheKey, meta, 'HIT') };
       return { response: avatarResponse(req, cacheKey, meta, variant!, 'HIT') };

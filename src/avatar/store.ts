@@ -2,8 +2,12 @@ import { isCluster, type RedisClient } from '../redis';
 import { createKeys } from './keys';
 import type { Format } from './variant';
 
-/** What GetAvatar said about a chatId, as the cache keeps it. */
-export type AnswerStatus = 'ok' | 'no-avatar' | 'not-on-whatsapp';
+/**
+ * What GetAvatar said about a chatId, as the cache keeps it. `private`: on WhatsApp, but privacy settings
+ * hide the picture from this instance (`available: false`).
+ */
+export const ANSWER_STATUSES = ['ok', 'no-avatar', 'private', 'not-on-whatsapp'] as const;
+export type AnswerStatus = (typeof ANSWER_STATUSES)[number];
 
 export interface AvatarMeta {
   status: AnswerStatus;
@@ -16,6 +20,10 @@ export interface AvatarMeta {
   freshUntil: number;
   /** The signed url must not be used after this (its `oe=`); 0 when there is no url. */
   urlExpiresAt: number;
+  /** Seconds this answer was given to be fresh (see avatar/freshness): doubles while nothing changes. */
+  lifetime: number;
+  /** When the answer last changed (a new picture, or a different status). */
+  changedAt: number;
 }
 
 export interface AvatarRead {
@@ -31,7 +39,7 @@ export interface StoreTtl {
 }
 
 /** The answer's fields, in the order toMeta reads them (the read script relies on status first, hash third). */
-const META_FIELDS = ['status', 'url', 'hash', 'resolvedAt', 'freshUntil', 'urlExpiresAt'] as const;
+const META_FIELDS = ['status', 'url', 'hash', 'resolvedAt', 'freshUntil', 'urlExpiresAt', 'lifetime', 'changedAt'] as const;
 
 /**
  * One round trip for the request path: the meta hash, and the variant it points to (or, with no meta,
@@ -69,21 +77,24 @@ export interface AvatarStore {
   writeMeta(chatId: string, meta: AvatarMeta, ttlSeconds: number): Promise<void>;
   markFailed(chatId: string, ttlSeconds: number): Promise<void>;
   getSource(hash: string): Promise<Buffer | null>;
+  hasSource(hash: string): Promise<boolean>;
   putSource(hash: string, bytes: Buffer): Promise<void>;
   hasVariant(hash: string, size: number, format: Format): Promise<boolean>;
   putVariant(hash: string, size: number, format: Format, bytes: Buffer): Promise<void>;
 }
 
 function toMeta(fields: (string | Buffer | null | undefined)[]): AvatarMeta | undefined {
-  const [status, url, hash, resolvedAt, freshUntil, urlExpiresAt] = fields.map((f) => (f == null ? undefined : String(f)));
-  if (status !== 'ok' && status !== 'no-avatar' && status !== 'not-on-whatsapp') return undefined;
+  const [status, url, hash, resolvedAt, freshUntil, urlExpiresAt, lifetime, changedAt] = fields.map((f) => (f == null ? undefined : String(f)));
+  if (!(ANSWER_STATUSES as readonly (string | undefined)[]).includes(status)) return undefined;
   return {
-    status,
+    status: status as AnswerStatus,
     url: url ?? '',
     hash: hash ?? '',
     resolvedAt: Number(resolvedAt) || 0,
     freshUntil: Number(freshUntil) || 0,
     urlExpiresAt: Number(urlExpiresAt) || 0,
+    lifetime: Number(lifetime) || 0,
+    changedAt: Number(changedAt) || Number(resolvedAt) || 0,
   };
 }
 
@@ -132,6 +143,10 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
     },
 
     getSource: (hash) => redis.getBuffer(keys.source(hash)),
+
+    async hasSource(hash) {
+      return (await redis.exists(keys.source(hash))) === 1;
+    },
 
     async putSource(hash, bytes) {
       await redis.set(keys.source(hash), bytes, 'EX', ttl.imageSeconds);

@@ -1,6 +1,7 @@
 import type { RedisClient } from '../redis';
+import type { QuotaReport } from './errors';
 
-/** Why an instance is not being called: a wrong token/instance (401/403/400) or an exhausted plan (466). */
+/** Why an instance is not being called: a wrong token/instance or one not ready (401/403/400), or an exhausted plan (466). */
 export type InstanceState = 'ok' | 'unauthorized' | 'quota';
 
 export interface BreakerCooldowns {
@@ -8,10 +9,19 @@ export interface BreakerCooldowns {
   quotaSeconds: number;
 }
 
+/** Unclassifiable refusals (an HTTP 400 we cannot read) this many times within the window pause the instance. */
+export const STRIKES_TO_PAUSE = 3;
+const STRIKE_WINDOW_SECONDS = 60;
+
 /** A per-instance circuit breaker kept in Redis, so every worker process stops calling together. */
 export interface InstanceBreaker {
   state(idInstance: string): Promise<InstanceState>;
-  open(idInstance: string, state: Exclude<InstanceState, 'ok'>): Promise<void>;
+  /** Pauses the instance for its cool-down; a 466's numbers are kept as long, for /readyz and metrics. */
+  open(idInstance: string, state: Exclude<InstanceState, 'ok'>, quota?: QuotaReport): Promise<void>;
+  /** What the last 466 said, while the instance is paused for it. */
+  quota(idInstance: string): Promise<QuotaReport | undefined>;
+  /** Counts an unclassifiable refusal; true when it is the one that makes STRIKES_TO_PAUSE in the window. */
+  strike(idInstance: string): Promise<boolean>;
 }
 
 export function createBreaker(redis: RedisClient, keyPrefix: string, cooldowns: BreakerCooldowns): InstanceBreaker {
@@ -21,9 +31,22 @@ export function createBreaker(redis: RedisClient, keyPrefix: string, cooldowns: 
       const value = await redis.get(key(idInstance));
       return value === 'unauthorized' || value === 'quota' ? value : 'ok';
     },
-    async open(idInstance, state) {
+    async open(idInstance, state, quota) {
       const seconds = state === 'quota' ? cooldowns.quotaSeconds : cooldowns.unauthorizedSeconds;
-      if (seconds > 0) await redis.set(key(idInstance), state, 'EX', seconds);
+      if (seconds <= 0) return;
+      const write = redis.multi().set(key(idInstance), state, 'EX', seconds);
+      if (quota) write.set(`${key(idInstance)}:quota`, JSON.stringify(quota), 'EX', seconds);
+      await write.exec();
+    },
+    async quota(idInstance) {
+      if ((await redis.get(key(idInstance))) !== 'quota') return undefined;
+      const stored = await redis.get(`${key(idInstance)}:quota`);
+      return stored ? (JSON.parse(stored) as QuotaReport) : undefined;
+    },
+    async strike(idInstance) {
+      const strikes = `${key(idInstance)}:strikes`;
+      const [[, count]] = (await redis.multi().incr(strikes).expire(strikes, STRIKE_WINDOW_SECONDS, 'NX').exec()) as [[unknown, number]];
+      return count === STRIKES_TO_PAUSE;
     },
   };
 }

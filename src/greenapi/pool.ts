@@ -24,7 +24,8 @@ const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * GetAvatar over one or more Green API instances. Each call goes to the next instance (round robin) that
- *  - is not paused by its breaker (a 401/403/400 or 466 opens it; no calls are made meanwhile), and
+ *  - is not paused by its breaker (a 401/403, a 400 "not authorized", repeated unreadable 400s or a 466
+ *    open it; no calls are made meanwhile), and
  *  - has a free call slot: one call per 1/rate second per instance, claimed in Redis (SET NX PX), so the
  *    limit holds across every worker process.
  * So N instances give N times the calls, and a broken instance does not stop the service.
@@ -69,16 +70,23 @@ export function createInstancePool(
     }
   }
 
+  /** A refused instance or plan pauses at once; a 400 we cannot classify only when it keeps coming. */
+  async function pauseIfBroken(idInstance: string, err: GreenApiError): Promise<void> {
+    let state: 'unauthorized' | 'quota';
+    if (err.kind === 'unauthorized' || err.kind === 'quota') state = err.kind;
+    else if (err.kind === 'rejected' && err.status === 400 && (await breaker.strike(idInstance))) state = 'unauthorized';
+    else return;
+    await breaker.open(idInstance, state, err.quota);
+    logger.error({ idInstance, status: err.status, err: err.message, quota: err.quota }, `Green API instance ${idInstance} paused: ${state}`);
+  }
+
   return {
     async getAvatar(chatId) {
       const instance = await pick();
       try {
         return await instance.client.getAvatar(chatId);
       } catch (err) {
-        if (err instanceof GreenApiError && (err.kind === 'unauthorized' || err.kind === 'quota')) {
-          await breaker.open(instance.idInstance, err.kind);
-          logger.error({ idInstance: instance.idInstance, status: err.status, err: err.message }, `Green API instance ${instance.idInstance} paused: ${err.kind}`);
-        }
+        if (err instanceof GreenApiError) await pauseIfBroken(instance.idInstance, err);
         throw err;
       }
     },

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock';
 import type { RedisClient } from '../redis';
 import { createKeys } from '../avatar/keys';
 
@@ -11,14 +12,14 @@ export interface RecentRequests {
   close(): Promise<void>;
 }
 
-export function createRecentRequests(redis: RedisClient, keyPrefix: string, flushMs: number): RecentRequests {
+export function createRecentRequests(redis: RedisClient, keyPrefix: string, flushMs: number, clock: Clock): RecentRequests {
   const key = createKeys(keyPrefix).recent;
   let seen = new Set<string>();
   async function flush(): Promise<void> {
     if (seen.size === 0) return;
     const batch = seen;
     seen = new Set();
-    const now = Date.now();
+    const now = clock();
     await redis.zadd(key, ...[...batch].flatMap((chatId) => [now, chatId]));
   }
   const timer = setInterval(() => void flush().catch(() => undefined), flushMs);

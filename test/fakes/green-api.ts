@@ -3,14 +3,28 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { closeServer, delay, listenOnLoopback, readBody } from './http-util';
 
 /**
+ * The three generations of GetAvatar's documented answer:
+ *  - exists:    `{"existsWhatsapp": bool, "urlAvatar": "..."}` (older pages)
+ *  - url-only:  `{"urlAvatar": "..."}`, empty when there is no picture (the current English page)
+ *  - available: `{"urlAvatar": "...", "available": bool}` (the official JS clients' types; false = hidden)
+ */
+export type AnswerGeneration = 'exists' | 'url-only' | 'available';
+export const GENERATIONS: readonly AnswerGeneration[] = ['exists', 'url-only', 'available'];
+
+/**
  * A fake Green API that speaks GetAvatar as documented:
  * `POST {apiUrl}/waInstance{idInstance}/getAvatar/{apiTokenInstance}` with `{"chatId": "..."}`.
- * Wrong token: 401; wrong idInstance: 403. Per chatId it answers what it is told, and it counts calls.
+ * Wrong token: 401; wrong idInstance: 403. Per chatId it answers what it is told, in the generation it is
+ * told (default `exists`), and it counts calls.
  */
 export type GetAvatarBehaviour =
-  | { kind: 'avatar'; url: string }
-  | { kind: 'no-avatar' }
-  | { kind: 'not-on-whatsapp' }
+  | { kind: 'avatar'; url: string; generation?: AnswerGeneration }
+  | { kind: 'no-avatar'; generation?: AnswerGeneration }
+  /** On WhatsApp, picture hidden by privacy settings. */
+  | { kind: 'hidden'; generation?: AnswerGeneration }
+  | { kind: 'not-on-whatsapp'; generation?: AnswerGeneration }
+  /** Green API's own validation 400, echoing the request path (token included), as the real one does. */
+  | { kind: 'validation-400' }
   /** HTTP 200 with a `reason` (`bad request data`, `get avatar timeout limit exceeded`, ...). */
   | { kind: 'reason'; reason: string }
   /** Any HTTP status and body (429 with Retry-After, 466 with invokeStatus, 500, ...). */
@@ -106,11 +120,17 @@ export class FakeGreenApi extends EventEmitter {
     if (res.destroyed) return;
     switch (behaviour.kind) {
       case 'avatar':
-        return this.send(res, 200, { existsWhatsapp: true, urlAvatar: behaviour.url });
       case 'no-avatar':
-        return this.send(res, 200, { existsWhatsapp: true, urlAvatar: '' });
+      case 'hidden':
       case 'not-on-whatsapp':
-        return this.send(res, 200, { existsWhatsapp: false, urlAvatar: '' });
+        return this.send(res, 200, answerBody(behaviour));
+      case 'validation-400':
+        return this.send(res, 400, {
+          statusCode: 400,
+          timestamp: new Date().toISOString(),
+          path: req.url,
+          message: "Validation failed. Details: 'chatId' must be one of the next formats: 'phone_number@c.us' or 'chat_id@lid'",
+        });
       case 'reason':
         return this.send(res, 200, { existsWhatsapp: false, urlAvatar: '', reason: behaviour.reason });
       case 'json':
@@ -123,5 +143,20 @@ export class FakeGreenApi extends EventEmitter {
   private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
     res.end(JSON.stringify(body));
+  }
+}
+
+type AnswerBehaviour = Extract<GetAvatarBehaviour, { kind: 'avatar' | 'no-avatar' | 'hidden' | 'not-on-whatsapp' }>;
+
+/** The body each generation gives for each case. */
+export function answerBody(behaviour: AnswerBehaviour): Record<string, unknown> {
+  const url = behaviour.kind === 'avatar' ? behaviour.url : '';
+  switch (behaviour.generation ?? 'exists') {
+    case 'exists':
+      return { existsWhatsapp: behaviour.kind !== 'not-on-whatsapp', urlAvatar: url };
+    case 'url-only':
+      return { urlAvatar: url };
+    case 'available':
+      return { urlAvatar: url, available: behaviour.kind === 'avatar' || behaviour.kind === 'no-avatar' };
   }
 }

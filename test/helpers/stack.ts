@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
+import type { Clock } from '../../src/clock';
 import { loadConfig, type Config, type Env } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { startRuntime, type Role } from '../../src/runtime';
@@ -24,6 +25,17 @@ export interface Stack {
 export interface StackOptions {
   env?: Env;
   role?: Role;
+  /** The service's clock (default: the system's), so days of freshness can pass in a test. */
+  clock?: Clock;
+}
+
+/** A clock that moves only when told to. */
+export class ManualClock {
+  constructor(public ms = Date.now()) {}
+  readonly now: Clock = () => this.ms;
+  advance(seconds: number): void {
+    this.ms += seconds * 1000;
+  }
 }
 
 /** Deletes every key under a prefix (test isolation). */
@@ -87,7 +99,7 @@ export async function startFakes(): Promise<Fakes> {
  * The whole service as production wires it (real Redis, BullMQ, sharp, HTTP), against fake upstreams on
  * loopback, under a key prefix of its own.
  */
-export async function startStack({ env = {}, role = 'all' }: StackOptions = {}): Promise<Stack> {
+export async function startStack({ env = {}, role = 'all', clock }: StackOptions = {}): Promise<Stack> {
   const fakes = await startFakes();
   const { green, images } = fakes;
   const config = loadConfig({ ...fakeUpstreamEnv(green, fakes.prefix), LOG_LEVEL: 'debug', GREEN_API_RATE_PER_SEC: '1000', ...env });
@@ -98,7 +110,7 @@ export async function startStack({ env = {}, role = 'all' }: StackOptions = {}):
       done();
     },
   });
-  const runtime = await startRuntime(config, role, createLogger(config.logLevel, sink));
+  const runtime = await startRuntime(config, role, createLogger(config.logLevel, sink), clock);
   const redis = new Redis(REDIS_URL);
   return {
     url: runtime.url ?? '',

@@ -12,7 +12,10 @@ afterAll(() => stack.close());
 describe('bad input: 400 with a JSON error and no upstream call', () => {
   it.each([
     ['/avatar/123.webp', 'invalid_chat_id'],
-    ['/avatar/1100123456789.webp', 'invalid_chat_id'],
+    ['/avatar/1234567.webp', 'invalid_chat_id'],
+    ['/avatar/1234567890123456.webp', 'invalid_chat_id'],
+    ['/avatar/01001234567.webp', 'invalid_chat_id'],
+    ['/avatar/+11001234567.webp', 'invalid_chat_id'],
     ['/avatar/abcdefghijk.webp', 'invalid_chat_id'],
     ['/avatar/11001234567@s.whatsapp.net.webp', 'invalid_chat_id'],
     ['/avatar/..%2f..%2fetc%2fpasswd.webp', 'invalid_chat_id'],

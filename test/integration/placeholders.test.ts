@@ -16,7 +16,7 @@ describe('placeholders', () => {
   it.each([
     ['11000000001', 'no-avatar'],
     ['11000000002', 'not-on-whatsapp'],
-    ['11000000003', 'not-on-whatsapp'],
+    ['11000000003', 'private'],
   ])('%s gets a %s placeholder of the asked size and format', async (id, status) => {
     const res = await get(stack.url, `/avatar/${id}.png?size=96`);
     expect(res.status).toBe(200);

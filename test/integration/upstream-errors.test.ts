@@ -31,7 +31,8 @@ describe('Green API errors', () => {
     ['HTTP 502', '11000001402', { kind: 'http', status: 502 } as const],
     ['get avatar timeout limit exceeded', '11000001403', { kind: 'reason', reason: 'get avatar timeout limit exceeded' } as const],
     ['rate-overlimit', '11000001404', { kind: 'reason', reason: 'rate-overlimit' } as const],
-    ['an answer with neither flag nor url', '11000001405', { kind: 'json', body: { urlAvatar: '' } } as const],
+    ['an answer with none of urlAvatar, existsWhatsapp, available', '11000001405', { kind: 'json', body: { lastSeen: 1 } } as const],
+    ['a urlAvatar that is not a string', '11000001406', { kind: 'json', body: { urlAvatar: null } } as const],
   ])('retries after %s with backoff and never caches it as an answer', async (_name, id, failure) => {
     const chatId = `${id}@c.us`;
     stack.green.queue(chatId, failure, failure);
@@ -99,7 +100,11 @@ describe('a refused instance (401/403/400) and an exhausted plan (466)', () => {
       stack.green.set('11000001901@c.us', { kind: 'avatar', url: await stack.images.add('kept') });
       expect((await get(stack.url, '/avatar/11000001901.webp')).headers['x-avatar-status']).toBe('ok');
 
-      stack.green.setFallback({ kind: 'http', status, body: status === 466 ? { invokeStatus: { status: 'QUOTE_ALLOWED_EXCEEDED' } } : {} });
+      const bodies: Record<number, unknown> = {
+        400: { message: 'Instance account not authorized' },
+        466: { invokeStatus: { method: 'getAvatar', used: '1000', total: '1000', status: 'QUOTE_ALLOWED_EXCEEDED', description: 'Monthly quota' } },
+      };
+      stack.green.setFallback({ kind: 'http', status, body: bodies[status] ?? {} });
       const refused = await get(stack.url, '/avatar/11000001902.webp');
       expect(refused.headers['x-avatar-status']).toBe('error');
       expect(refused.headers['cache-control']).toBe('no-store');

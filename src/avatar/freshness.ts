@@ -1,0 +1,62 @@
+import type { AnswerStatus } from './store';
+
+/** How long an answer is fresh: from a base lifetime, doubling while refreshes find it unchanged, up to a maximum. */
+export interface Lifetimes {
+  baseSeconds: number;
+  maxSeconds: number;
+}
+
+export interface FreshnessPolicy {
+  avatar: Lifetimes;
+  /** no-avatar, private, not-on-whatsapp. */
+  negative: Lifetimes;
+}
+
+/** What decides whether an answer changed: its status and, for a picture, its content hash. */
+export interface AnswerIdentity {
+  status: AnswerStatus;
+  hash: string;
+}
+
+/** The answer as stored before, with the lifetime it was given. */
+export interface PreviousAnswer extends AnswerIdentity {
+  lifetime: number;
+}
+
+export const sameAnswer = (previous: AnswerIdentity | undefined, next: AnswerIdentity): boolean =>
+  previous !== undefined && previous.status === next.status && previous.hash === next.hash;
+
+export const lifetimesFor = (policy: FreshnessPolicy, status: AnswerStatus): Lifetimes =>
+  status === 'ok' ? policy.avatar : policy.negative;
+
+/**
+ * The next answer's lifetime in seconds: twice the previous one when nothing changed (capped at the
+ * maximum), the base lifetime for a new or changed answer. A change is so shown within the maximum.
+ */
+export function nextLifetime(policy: FreshnessPolicy, previous: PreviousAnswer | undefined, next: AnswerIdentity): number {
+  const { baseSeconds, maxSeconds } = lifetimesFor(policy, next.status);
+  if (!previous || !sameAnswer(previous, next)) return baseSeconds;
+  return Math.min(maxSeconds, Math.max(baseSeconds, previous.lifetime * 2));
+}
+
+/** Two links to the same picture: WhatsApp re-signs a link (new query) without changing its path. */
+export function samePicturePath(a: string, b: string): boolean {
+  const path = (url: string) => {
+    try {
+      const u = new URL(url);
+      return `${u.origin}${u.pathname}`;
+    } catch {
+      return undefined;
+    }
+  };
+  const pa = path(a);
+  return pa !== undefined && pa === path(b);
+}
+
+/** The policy from the configured lifetimes; a maximum below its base lifetime means no growth. */
+export function freshnessPolicy(ttl: { avatarSeconds: number; avatarMaxSeconds: number; negativeSeconds: number; negativeMaxSeconds: number }): FreshnessPolicy {
+  return {
+    avatar: { baseSeconds: ttl.avatarSeconds, maxSeconds: Math.max(ttl.avatarSeconds, ttl.avatarMaxSeconds) },
+    negative: { baseSeconds: ttl.negativeSeconds, maxSeconds: Math.max(ttl.negativeSeconds, ttl.negativeMaxSeconds) },
+  };
+}
