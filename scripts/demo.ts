@@ -15,6 +15,7 @@ export const DEMO_CONTACTS = [
   { id: '11001234567', label: 'has an avatar' },
   { id: '11002345678', label: 'on WhatsApp, no avatar' },
   { id: '11003456789', label: 'not on WhatsApp' },
+  { id: '6591234567', label: 'picture hidden (private)' },
   { id: '120363043968066561@g.us', label: 'a group with an avatar' },
 ] as const;
 
@@ -43,10 +44,12 @@ async function main(): Promise<void> {
   const green = new FakeGreenApi({ idInstance: '1101000001', apiToken: 'demo-token' });
   const images = new FakeImageHost();
   await Promise.all([green.start(), images.start()]);
-  green.set('11001234567@c.us', { kind: 'avatar', url: await images.add('alice', { seed: 3 }) }, 300);
-  green.set('11002345678@c.us', { kind: 'no-avatar' }, 300);
-  green.set('11003456789@c.us', { kind: 'not-on-whatsapp' }, 300);
-  green.set('120363043968066561@g.us', { kind: 'avatar', url: await images.add('team', { seed: 5 }) }, 300);
+  // Each contact answers in one of the three generations of the GetAvatar docs, as the real service may.
+  green.set('11001234567@c.us', { kind: 'avatar', url: await images.add('alice', { seed: 3 }), generation: 'available' }, 300);
+  green.set('11002345678@c.us', { kind: 'no-avatar', generation: 'url-only' }, 300);
+  green.set('11003456789@c.us', { kind: 'not-on-whatsapp', generation: 'exists' }, 300);
+  green.set('6591234567@c.us', { kind: 'hidden', generation: 'available' }, 300);
+  green.set('120363043968066561@g.us', { kind: 'avatar', url: await images.add('team', { seed: 5 }), generation: 'url-only' }, 300);
 
   let config;
   try {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { createKeys } from '../../src/avatar/keys';
+import { economyTable, runEconomies } from './economy';
 import { renderVariant } from '../../src/images/render';
 import { FakeGreenApi } from '../../test/fakes/green-api';
 import { FakeImageHost, makeJpeg } from '../../test/fakes/image-host';
@@ -204,19 +205,22 @@ async function main(): Promise<void> {
     await redis.quit();
   }
 
+  // The upstream economy over simulated weeks (in this process, against the same Redis).
+  const economy = economyTable(await runEconomies(REDIS_URL));
+
   const machine = `${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Redis ${redisVersion}`;
   const table = [
     '| scenario | req/s | p50 ms | p99 ms | compared |',
     '| --- | ---: | ---: | ---: | --- |',
     ...rows.map((r) => `| ${r.scenario} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.note} |`),
   ].join('\n');
-  process.stdout.write(`\n${machine}\n\n${table}\n`);
+  process.stdout.write(`\n${machine}\n\n${table}\n\nUpstream economy\n${economy}\n`);
   const doc = readFileSync(path.join(ROOT, 'BENCHMARKS.md'), 'utf8');
   const marker = '<!-- bench:results -->';
   const [head] = doc.split(marker);
   writeFileSync(
     path.join(ROOT, 'BENCHMARKS.md'),
-    `${head}${marker}\nLast run: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}; autocannon, ${CONNECTIONS} connections, ${DURATION} s per load scenario, load generator on the same cores.\n\n${table}\n`,
+    `${head}${marker}\nLast run: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${machine}; autocannon, ${CONNECTIONS} connections, ${DURATION} s per load scenario, load generator on the same cores.\n\n${table}\n\n### Upstream economy\n\n${economy}\n`,
   );
 }
 
