@@ -25,6 +25,10 @@ export type GetAvatarBehaviour =
   | { kind: 'not-on-whatsapp'; generation?: AnswerGeneration }
   /** Green API's own validation 400, echoing the request path (token included), as the real one does. */
   | { kind: 'validation-400' }
+  /** The connection is cut before any answer. */
+  | { kind: 'reset' }
+  /** HTTP 200 whose body of `bytes` bytes arrives `chunkBytes` at a time, every `intervalMs` (a trickle, a flood). */
+  | { kind: 'stream'; bytes: number; chunkBytes: number; intervalMs: number }
   /** HTTP 200 with a `reason` (`bad request data`, `get avatar timeout limit exceeded`, ...). */
   | { kind: 'reason'; reason: string }
   /** Any HTTP status and body (429 with Retry-After, 466 with invokeStatus, 500, ...). */
@@ -53,6 +57,8 @@ export class FakeGreenApi extends EventEmitter {
   readonly idInstance: string;
   readonly apiToken: string;
   readonly calls: GetAvatarCall[] = [];
+  /** Bytes each `stream` answer had written when its connection closed. */
+  readonly streamed: number[] = [];
   private readonly rules = new Map<string, Rule>();
   private readonly queued = new Map<string, GetAvatarBehaviour[]>();
   private fallback: GetAvatarBehaviour;
@@ -131,6 +137,11 @@ export class FakeGreenApi extends EventEmitter {
           path: req.url,
           message: "Validation failed. Details: 'chatId' must be one of the next formats: 'phone_number@c.us' or 'chat_id@lid'",
         });
+      case 'reset':
+        res.socket?.destroy();
+        return;
+      case 'stream':
+        return this.stream(res, behaviour);
       case 'reason':
         return this.send(res, 200, { existsWhatsapp: false, urlAvatar: '', reason: behaviour.reason });
       case 'json':
@@ -138,6 +149,20 @@ export class FakeGreenApi extends EventEmitter {
       case 'http':
         return this.send(res, behaviour.status, behaviour.body ?? {}, behaviour.headers);
     }
+  }
+
+  private async stream(res: ServerResponse, { bytes, chunkBytes, intervalMs }: { bytes: number; chunkBytes: number; intervalMs: number }): Promise<void> {
+    let sent = 0;
+    res.once('close', () => this.streamed.push(sent));
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    const chunk = Buffer.alloc(chunkBytes, 0x20);
+    while (sent < bytes && !res.destroyed) {
+      const piece = chunk.subarray(0, Math.min(chunkBytes, bytes - sent));
+      sent += piece.length;
+      if (!res.write(piece)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+      if (intervalMs) await delay(intervalMs);
+    }
+    if (!res.destroyed) res.end();
   }
 
   private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
