@@ -58,8 +58,10 @@ const schema = z.object({
 
   AVATAR_SOURCE_HOSTS: csv.default(['pps.whatsapp.net']),
   AVATAR_SOURCE_ALLOW_HTTP: bool.default(false),
+  AVATAR_SOURCE_ALLOW_PRIVATE: bool.default(false),
   MAX_SOURCE_BYTES: int(1024).default(5 * 1024 * 1024),
-  MAX_SOURCE_PIXELS: int(1).default(4096 * 4096),
+  // WhatsApp's largest profile picture is 640 x 640.
+  MAX_SOURCE_PIXELS: int(1).default(1024 * 1024),
   DOWNLOAD_TIMEOUT_MS: int(100, 120_000).default(10_000),
 
   AVATAR_TTL_SECONDS: int(1).default(86_400),
@@ -134,6 +136,8 @@ export interface Config {
   source: {
     allowedHosts: string[];
     allowHttp: boolean;
+    /** Sources on loopback, private or reserved addresses (the demo and tests); off in production. */
+    allowPrivate: boolean;
     maxBytes: number;
     maxPixels: number;
     timeoutMs: number;
@@ -244,6 +248,7 @@ export function loadConfig(env: Env): Config {
     source: {
       allowedHosts: e.AVATAR_SOURCE_HOSTS,
       allowHttp: e.AVATAR_SOURCE_ALLOW_HTTP,
+      allowPrivate: e.AVATAR_SOURCE_ALLOW_PRIVATE,
       maxBytes: e.MAX_SOURCE_BYTES,
       maxPixels: e.MAX_SOURCE_PIXELS,
       timeoutMs: e.DOWNLOAD_TIMEOUT_MS,

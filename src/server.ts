@@ -1,3 +1,5 @@
+// First: sizes libuv's threadpool before anything starts it.
+import './threadpool-size';
 import cluster from 'node:cluster';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './logger';

@@ -5,7 +5,9 @@ import type { Clock } from '../src/clock';
 import type { AvatarAnswer, GreenApiClient } from '../src/greenapi/client';
 import { linkExpiresAt } from '../src/greenapi/link-expiry';
 import { DownloadError, type Downloader } from '../src/images/download';
-import { inspectSource, renderVariant, sha256 } from '../src/images/render';
+import { LRUCache } from 'lru-cache';
+import { decodeSource, InvalidImageError, inspectSource, renderDecoded, sha256, type DecodedSource } from '../src/images/render';
+import { createSharpSlots } from '../src/images/sharp-slots';
 import type { Logger } from '../src/logger';
 import type { Metrics } from '../src/metrics';
 
@@ -15,6 +17,8 @@ export interface PipelineOptions {
   maxPixels: number;
   defaultSize: number;
   defaultFormat: Format;
+  /** sharp operations at once in this process (RENDER_CONCURRENCY). */
+  renderConcurrency: number;
 }
 
 export interface PipelineDeps {
@@ -29,6 +33,8 @@ export interface PipelineDeps {
 
 /** Stop trusting a signed link this long before its own expiry. */
 const LINK_MARGIN_MS = 60_000;
+/** Decoded sources kept for the next variants of the same picture (a 640 px source is about 1.2 MB). */
+const DECODED_SOURCES = 32;
 
 export interface AvatarPipeline {
   /**
@@ -51,6 +57,19 @@ const NEGATIVE_STATUS: Record<Exclude<AvatarAnswer['kind'], 'avatar'>, AnswerSta
 
 export function createAvatarPipeline({ store, metrics, greenApi, downloader, logger, clock, options }: PipelineDeps): AvatarPipeline {
   const { freshness } = options;
+  const slots = createSharpSlots(options.renderConcurrency);
+  // One decode per picture, shared by every variant rendered from it while it stays here.
+  const decoded = new LRUCache<string, Promise<DecodedSource>>({ max: DECODED_SOURCES });
+
+  function decodedFor(hash: string, source: Buffer): Promise<DecodedSource> {
+    let pixels = decoded.get(hash);
+    if (!pixels) {
+      pixels = slots.run(() => decodeSource(source, options.maxPixels));
+      decoded.set(hash, pixels);
+      pixels.catch(() => decoded.delete(hash));
+    }
+    return pixels;
+  }
 
   async function download(url: string): Promise<Buffer> {
     try {
@@ -66,7 +85,15 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
 
   async function render(hash: string, source: Buffer, size: number, format: Format): Promise<void> {
     const stop = metrics.renderDuration.startTimer({ format });
-    const bytes = await renderVariant(source, size, format, options.maxPixels);
+    let bytes: Buffer;
+    try {
+      const pixels = await decodedFor(hash, source);
+      bytes = await slots.run(() => renderDecoded(pixels, size, format));
+    } catch (err) {
+      // A source that passed the header checks but cannot be rendered is not kept.
+      if (err instanceof InvalidImageError) await store.deleteSource(hash);
+      throw err;
+    }
     const seconds = stop();
     await store.putVariant(hash, size, format, bytes);
     logger.debug({ hash: hash.slice(0, 12), size, format, bytes: bytes.length, ms: Math.round(seconds * 1000) }, 'rendered');
@@ -74,7 +101,7 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
 
   /** Validates and stores new source bytes and the default variant (once per picture); returns the hash. */
   async function storePicture(bytes: Buffer): Promise<string> {
-    await inspectSource(bytes, options.maxPixels);
+    await slots.run(() => inspectSource(bytes, options.maxPixels));
     const hash = sha256(bytes);
     await store.putSource(hash, bytes);
     if (!(await store.hasVariant(hash, options.defaultSize, options.defaultFormat))) {

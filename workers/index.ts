@@ -61,6 +61,7 @@ export async function startWorkers({ config, connection, cache, store, logger, m
       maxPixels: config.source.maxPixels,
       defaultSize: config.defaultSize,
       defaultFormat: config.defaultFormat,
+      renderConcurrency: config.worker.renderConcurrency,
     },
   });
   // Jobs added from here (refresh-ahead) need the same options as the API's, or their ids would stay taken.

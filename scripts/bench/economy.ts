@@ -148,7 +148,7 @@ async function simulate(redis: Redis, world: World, s: EconomySettings, start: n
     downloader,
     logger: createLogger('silent'),
     clock: () => now,
-    options: { freshness, imageTtlSeconds: 30 * 86_400, maxPixels: 1024 * 1024, defaultSize: 128, defaultFormat: 'webp' },
+    options: { freshness, imageTtlSeconds: 30 * 86_400, maxPixels: 1024 * 1024, defaultSize: 128, defaultFormat: 'webp', renderConcurrency: 2 },
   });
 
   const freshUntil = new Float64Array(s.contacts);

@@ -217,10 +217,11 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
         metrics.avatarLookups.inc({ result: 'hit' });
         return hit;
       }
-      recent?.touch(req.chatId);
       try {
         const response = await lookup(req, context);
         metrics.avatarLookups.inc({ result: response.headers['x-cache']!.toLowerCase() });
+        // A request refused by a limit is not a view: a flood must not push real avatars out of keep-fresh.
+        if (response.statusCode !== 429) recent?.touch(req.chatId);
         return response;
       } catch (err) {
         if (err instanceof AppError) throw err;

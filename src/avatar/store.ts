@@ -78,6 +78,7 @@ export interface AvatarStore {
   markFailed(chatId: string, ttlSeconds: number): Promise<void>;
   getSource(hash: string): Promise<Buffer | null>;
   hasSource(hash: string): Promise<boolean>;
+  deleteSource(hash: string): Promise<void>;
   putSource(hash: string, bytes: Buffer): Promise<void>;
   hasVariant(hash: string, size: number, format: Format): Promise<boolean>;
   putVariant(hash: string, size: number, format: Format, bytes: Buffer): Promise<void>;
@@ -146,6 +147,10 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
 
     async hasSource(hash) {
       return (await redis.exists(keys.source(hash))) === 1;
+    },
+
+    async deleteSource(hash) {
+      await redis.del(keys.source(hash));
     },
 
     async putSource(hash, bytes) {

@@ -1,6 +1,10 @@
 import axios, { type AxiosInstance } from 'axios';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
-import { refuseSource, type SourcePolicy } from './source-policy';
+import { isReservedAddress, refuseSource, type SourcePolicy } from './source-policy';
 
 export interface DownloadLimits extends SourcePolicy {
   maxBytes: number;
@@ -43,8 +47,37 @@ async function readBounded(stream: Readable, maxBytes: number): Promise<Buffer> 
   return Buffer.concat(chunks, total);
 }
 
+const PRIVATE_ADDRESS = 'EPRIVATEADDRESS';
+
+/**
+ * DNS resolution that refuses names resolving to loopback, private, link-local or reserved addresses, checked
+ * where the connection is made (so a name cannot pass one check and then resolve elsewhere).
+ */
+const guardedLookup: LookupFunction = (hostname, options, callback) => {
+  dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+    if (err) return callback(err, '', 0);
+    const reserved = addresses.find((a) => isReservedAddress(a.address));
+    if (reserved) {
+      return callback(Object.assign(new Error(`${hostname} resolves to a private or reserved address`), { code: PRIVATE_ADDRESS }), '', 0);
+    }
+    if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
+    callback(null, addresses[0]!.address, addresses[0]!.family);
+  });
+};
+
+/** Keep-alive agents (one connection pool for every download), resolving through the guard unless private addresses are allowed. */
+function sourceClient(allowPrivate: boolean): AxiosInstance {
+  const lookup = allowPrivate ? undefined : guardedLookup;
+  return axios.create({
+    httpAgent: new HttpAgent({ keepAlive: true, lookup }),
+    httpsAgent: new HttpsAgent({ keepAlive: true, lookup }),
+    // Sources are fetched directly: no per-call proxy lookup from the environment.
+    proxy: false,
+  });
+}
+
 /** Downloads a source image: allowlisted hosts only, every redirect hop checked, bytes and time bounded. */
-export function createDownloader(limits: DownloadLimits, http: AxiosInstance = axios.create()): Downloader {
+export function createDownloader(limits: DownloadLimits, http: AxiosInstance = sourceClient(limits.allowPrivate)): Downloader {
   const maxRedirects = limits.maxRedirects ?? 3;
   return {
     async download(startUrl) {
@@ -84,7 +117,9 @@ export function createDownloader(limits: DownloadLimits, http: AxiosInstance = a
       } catch (err) {
         if (err instanceof DownloadError) throw err;
         if (signal.aborted) throw new DownloadError(`download took longer than ${limits.timeoutMs} ms`, 'transient');
-        throw new DownloadError(`download failed (${(err as { code?: string }).code ?? 'network error'})`, 'transient');
+        const code = (err as { code?: string }).code;
+        if (code === PRIVATE_ADDRESS) throw new DownloadError(`source refused: ${(err as Error).message}`, 'refused');
+        throw new DownloadError(`download failed (${code ?? 'network error'})`, 'transient');
       }
     },
   };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
-import type { Format } from '../avatar/variant';
+import { MAX_SIZE, type Format } from '../avatar/variant';
+import { countJpegScans } from './jpeg-scans';
 
 /**
  * Bump when the pipeline's output changes: it is part of every ETag, so all cached copies downstream
@@ -9,6 +10,9 @@ import type { Format } from '../avatar/variant';
 export const PIPELINE_VERSION = 1;
 
 const SOURCE_FORMATS = new Set(['jpeg', 'png', 'webp']);
+
+/** No real encoder writes more scans than this (libjpeg's and mozjpeg's scripts use about 10). */
+export const MAX_JPEG_SCANS = 64;
 
 export class InvalidImageError extends Error {
   override name = 'InvalidImageError';
@@ -36,6 +40,10 @@ export async function inspectSource(bytes: Buffer, maxPixels: number): Promise<v
   if (pixels === 0 || pixels > maxPixels) {
     throw new InvalidImageError(`source is ${meta.width}x${meta.height}, over the ${maxPixels}-pixel limit`);
   }
+  if (meta.format === 'jpeg' && meta.isProgressive) {
+    const scans = countJpegScans(bytes);
+    if (scans > MAX_JPEG_SCANS) throw new InvalidImageError(`progressive JPEG with ${scans} scans, over the limit of ${MAX_JPEG_SCANS}`);
+  }
 }
 
 /** The encoder settings per format: small files, and AVIF at a speed-oriented effort. */
@@ -53,14 +61,28 @@ export function encode(pipeline: sharp.Sharp, format: Format): sharp.Sharp {
   }
 }
 
-/** A square size x size thumbnail: orient, cover-crop from the centre, encode. Metadata is not kept. */
-export async function renderVariant(source: Buffer, size: number, format: Format, maxPixels: number): Promise<Buffer> {
+/** A source decoded once (oriented, shrunk to what the largest variant needs), for any number of variants. */
+export interface DecodedSource {
+  data: Buffer;
+  info: { width: number; height: number; channels: 1 | 2 | 3 | 4 };
+}
+
+/** Decodes a source to raw pixels, its shorter side at most MAX_SIZE; the only full decode a source gets. */
+export async function decodeSource(source: Buffer, maxPixels: number): Promise<DecodedSource> {
   try {
-    const pipeline = sharp(source, { limitInputPixels: maxPixels, failOn: 'error' })
+    const { data, info } = await sharp(source, { limitInputPixels: maxPixels, failOn: 'error' })
       .autoOrient()
-      .resize(size, size, { fit: 'cover', position: 'centre' });
-    return await encode(pipeline, format).toBuffer();
+      .resize(MAX_SIZE, MAX_SIZE, { fit: 'outside', withoutEnlargement: true })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    return { data, info: { width: info.width, height: info.height, channels: info.channels } };
   } catch (err) {
     throw new InvalidImageError(`cannot render source: ${(err as Error).message}`);
   }
+}
+
+/** A square size x size thumbnail from decoded pixels: cover-crop from the centre, encode. No metadata is kept. */
+export async function renderDecoded({ data, info }: DecodedSource, size: number, format: Format): Promise<Buffer> {
+  const pipeline = sharp(data, { raw: info }).resize(size, size, { fit: 'cover', position: 'centre' });
+  return encode(pipeline, format).toBuffer();
 }

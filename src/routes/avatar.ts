@@ -3,6 +3,7 @@ import { parseAvatarRequest } from '../avatar/request';
 import { sendAvatar } from '../avatar/send';
 import type { AvatarService } from '../avatar/service';
 import { AppError } from '../errors';
+import { clientIp } from '../security/client-ip';
 import { hasValidSignature } from '../security/signing';
 import { responseCacheKey, takePrefetchedRead } from '../http/fast-path';
 
@@ -24,7 +25,7 @@ export function avatarRouter(service: AvatarService, { defaultSize, signingKey }
     const request = parseAvatarRequest(req.params.file, query, req.headers.accept, defaultSize);
     const cacheKey = responseCacheKey(req.originalUrl, request.negotiated ? request.format : undefined);
     const read = takePrefetchedRead(req);
-    sendAvatar(req, res, await service.serve(request, { clientIp: req.ip ?? '', cacheKey, log: req.log, read }));
+    sendAvatar(req, res, await service.serve(request, { clientIp: clientIp(req), cacheKey, log: req.log, read }));
   });
   router.all('/avatar/:file', () => {
     throw new AppError(405, 'method_not_allowed', 'use GET or HEAD', { Allow: 'GET, HEAD' });

@@ -11,7 +11,9 @@ interface InvalidId {
 }
 
 /** The ids of a warm request: JSON `{"chatIds":[...],"force"?:bool}` or text/plain, one id per line. */
-function readBody(body: unknown): { ids: unknown[]; force: boolean } {
+type Scalar = string | number | boolean | null;
+
+function readBody(body: unknown): { ids: Scalar[]; force: boolean } {
   if (typeof body === 'string') {
     return { ids: body.split(/\r?\n/).map((l) => l.trim()).filter(Boolean), force: false };
   }
@@ -20,7 +22,12 @@ function readBody(body: unknown): { ids: unknown[]; force: boolean } {
     throw badRequest('invalid_body', 'send JSON {"chatIds":[...],"force"?:true} or text/plain with one id per line');
   }
   if (json.force !== undefined && typeof json.force !== 'boolean') throw badRequest('invalid_body', 'force must be true or false');
-  return { ids: json.chatIds, force: json.force === true };
+  // An id that is an object or a nested array makes the body malformed (and is never echoed back);
+  // other non-strings are reported as invalid ids.
+  if (json.chatIds.some((id) => typeof id === 'object' && id !== null)) {
+    throw badRequest('invalid_body', 'chatIds must be a list of strings or numbers, not objects or lists');
+  }
+  return { ids: json.chatIds as Scalar[], force: json.force === true };
 }
 
 export function warmRouter(batches: WarmBatches): Router {
@@ -33,9 +40,9 @@ export function warmRouter(batches: WarmBatches): Router {
     const invalid: InvalidId[] = [];
     let duplicates = 0;
     for (const raw of ids) {
-      const id = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
+      const id = String(raw).trim();
       const chatId = id ? parseChatId(id) : undefined;
-      if (!chatId) invalid.push({ id: String(typeof raw === 'string' || typeof raw === 'number' ? raw : JSON.stringify(raw)).slice(0, 64), error: 'invalid_chat_id' });
+      if (!chatId) invalid.push({ id: String(raw).slice(0, 64), error: 'invalid_chat_id' });
       else if (chatIds.has(chatId)) duplicates++;
       else chatIds.add(chatId);
     }

@@ -17,3 +17,17 @@ export function noisyJpeg(side = 1200): Promise<Buffer> {
     .jpeg({ quality: 95 })
     .toBuffer();
 }
+
+/**
+ * A progressive JPEG "scan bomb": a real side x side progressive JPEG whose last scan is repeated until it
+ * has `scans` scans. Small on the wire, and a decoder that accepts it makes one full pass per scan.
+ */
+export async function jpegScanBomb(side: number, scans: number): Promise<Buffer> {
+  const jpeg = await sharp({ create: { width: side, height: side, channels: 3, background: '#808080' } }).jpeg({ progressive: true, quality: 50 }).toBuffer();
+  const starts: number[] = [];
+  for (let i = 2; i < jpeg.length - 1; i++) if (jpeg[i] === 0xff && jpeg[i + 1] === 0xda) starts.push(i);
+  const eoi = jpeg.length - 2;
+  const lastScan = jpeg.subarray(starts[starts.length - 1]!, eoi);
+  const extra = Array.from({ length: scans - starts.length }, () => lastScan);
+  return Buffer.concat([jpeg.subarray(0, eoi), ...extra, jpeg.subarray(eoi)]);
+}

@@ -52,7 +52,7 @@ export async function deletePrefix(redis: Redis, prefix: string): Promise<void> 
  * The settings of a service that talks to the fake upstreams on loopback, under its own key prefix,
  * listening on ephemeral ports. Tests, child processes and the bench all start from this.
  */
-export function fakeUpstreamEnv(green: FakeGreenApi, prefix: string, redisUrl = REDIS_URL): Record<string, string> {
+export function fakeUpstreamEnv({ green, images }: { green: FakeGreenApi; images: FakeImageHost }, prefix: string, redisUrl = REDIS_URL): Record<string, string> {
   return {
     REDIS_URL: redisUrl,
     KEY_PREFIX: prefix,
@@ -62,8 +62,10 @@ export function fakeUpstreamEnv(green: FakeGreenApi, prefix: string, redisUrl = 
     GREEN_API_URL: green.url,
     GREEN_API_ID_INSTANCE: green.idInstance,
     GREEN_API_TOKEN_INSTANCE: green.apiToken,
-    AVATAR_SOURCE_HOSTS: '127.0.0.1',
+    // The fake image host's own port: an entry without one allows only the scheme's default port.
+    AVATAR_SOURCE_HOSTS: new URL(images.url).host,
     AVATAR_SOURCE_ALLOW_HTTP: 'true',
+    AVATAR_SOURCE_ALLOW_PRIVATE: 'true',
   };
 }
 
@@ -102,7 +104,7 @@ export async function startFakes(): Promise<Fakes> {
 export async function startStack({ env = {}, role = 'all', clock }: StackOptions = {}): Promise<Stack> {
   const fakes = await startFakes();
   const { green, images } = fakes;
-  const config = loadConfig({ ...fakeUpstreamEnv(green, fakes.prefix), LOG_LEVEL: 'debug', GREEN_API_RATE_PER_SEC: '1000', ...env });
+  const config = loadConfig({ ...fakeUpstreamEnv(fakes, fakes.prefix), LOG_LEVEL: 'debug', GREEN_API_RATE_PER_SEC: '1000', ...env });
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {

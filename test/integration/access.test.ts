@@ -3,7 +3,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
 import { signedAvatarPath } from '../../src/security/signing';
-import { startStack, type Stack } from '../helpers/stack';
+import { createKeys } from '../../src/avatar/keys';
+import { eventually, startStack, type Stack } from '../helpers/stack';
 import { errorOf, get } from '../helpers/http';
 
 const KEY = 'test-signing-key-0123456789';
@@ -86,6 +87,28 @@ describe('per-client limit on requests that start an upstream call (MISS_RATE_PE
     const responses = await Promise.all(Array.from({ length: 20 }, () => get(stack.url, '/avatar/11000000900.webp', client)));
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));
     expect(stack.green.callsFor('11000000900@c.us')).toBe(1);
+  });
+});
+
+describe('X-Forwarded-For values that are not addresses, with TRUST_PROXY=true', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { MISS_RATE_PER_MIN: '3', TRUST_PROXY: 'true', REFRESH_CHECK_SECONDS: '1' } });
+  });
+  afterAll(() => stack.close());
+
+  it('are ignored: every garbage value counts as the connection itself, and a refused request is not remembered for keep-fresh', async () => {
+    const garbage = ['garbage', 'x'.repeat(200), '<script>', 'unknown', '999.999.1.1'];
+    const statuses = [];
+    for (const [i, value] of garbage.entries()) {
+      statuses.push((await get(stack.url, `/avatar/1100000120${i}.webp`, { 'X-Forwarded-For': value })).status);
+    }
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    expect(stack.green.callsFor('11000001203@c.us')).toBe(0);
+    // Keep-fresh remembers the three views, not the two refusals.
+    const recent = createKeys(stack.config.redis.keyPrefix).recent;
+    await eventually(async () => (await stack.redis.zcard(recent)) === 3, 5000);
+    expect(await stack.redis.zscore(recent, '11000001203@c.us')).toBeNull();
   });
 });
 

@@ -1,6 +1,8 @@
 import sharp from 'sharp';
 import { startStack, type Stack } from '../helpers/stack';
 import { get } from '../helpers/http';
+import { createKeys } from '../../src/avatar/keys';
+import { sha256 } from '../../src/images/render';
 import { pngClaiming } from '../helpers/images';
 import { makeJpeg } from '../fakes/image-host';
 
@@ -42,11 +44,13 @@ describe('decoding sources (image bombs, junk)', () => {
     expect(stack.logs.some((l) => l.msg === 'job failed' && reason.test(String(l.err)))).toBe(true);
   });
 
-  it('refuses a truncated JPEG', async () => {
+  it('refuses a truncated JPEG, and does not keep its source', async () => {
     const jpeg = await makeJpeg(7);
-    const res = await avatarFrom(jpeg.subarray(0, Math.floor(jpeg.length / 2)));
+    const truncated = jpeg.subarray(0, Math.floor(jpeg.length / 2));
+    const res = await avatarFrom(truncated);
     expect(res.headers['x-avatar-status']).toBe('error');
     expect(stack.logs.some((l) => l.msg === 'job failed' && /cannot render source/.test(String(l.err)))).toBe(true);
+    expect(await stack.redis.exists(createKeys(stack.config.redis.keyPrefix).source(sha256(truncated)))).toBe(0);
   });
 
   it.each([

@@ -6,7 +6,7 @@ import { get } from '../helpers/http';
 
 /** The env a separate worker process needs to join a stack (same Redis, prefix and fakes). */
 function workerEnv(stack: Stack, extra: Record<string, string> = {}): Record<string, string> {
-  return { ...fakeUpstreamEnv(stack.green, stack.config.redis.keyPrefix), LOG_LEVEL: 'info', ...extra };
+  return { ...fakeUpstreamEnv(stack, stack.config.redis.keyPrefix), LOG_LEVEL: 'info', ...extra };
 }
 
 describe('GetAvatar rate limit across worker processes', () => {

@@ -14,7 +14,7 @@ describe('the service process', () => {
     const { green, images, prefix, close } = await startFakes();
     try {
       green.set('11000000600@c.us', { kind: 'avatar', url: await images.add('leaving') }, 800);
-      const service = spawnService(fakeUpstreamEnv(green, prefix));
+      const service = spawnService(fakeUpstreamEnv({ green, images }, prefix));
       const started = await service.logLine('avatar-cdn started');
       const url = started.url as string;
       const inFlight = get(url, '/avatar/11000000600.webp');
@@ -36,7 +36,7 @@ describe('API_PROCESSES', () => {
     const { green, images, prefix, close } = await startFakes();
     try {
       green.set('11000000610@c.us', { kind: 'avatar', url: await images.add('clustered') });
-      const service = spawnService({ ...fakeUpstreamEnv(green, prefix), PORT: String(await freePort()), API_PROCESSES: '2' });
+      const service = spawnService({ ...fakeUpstreamEnv({ green, images }, prefix), PORT: String(await freePort()), API_PROCESSES: '2' });
       const started = await service.logLine('avatar-cdn started');
       expect(started.apiProcesses).toBe(2);
       const apiPids = () => new Set(service.stdout.filter((l) => l.includes('avatar-cdn api process started')).map((l) => (JSON.parse(l) as { pid: number }).pid));

@@ -7,9 +7,9 @@ const WORKER_CONCURRENCY = 4;
 
 describe('two API processes and two worker processes sharing Redis', () => {
   it('complete a 1,000-id warm batch with interactive traffic, a worker SIGKILLed midway and an API SIGTERMed with requests in flight', async () => {
-    const { green, prefix, close } = await startFakes();
+    const { green, images, prefix, close } = await startFakes();
     const env = {
-      ...fakeUpstreamEnv(green, prefix),
+      ...fakeUpstreamEnv({ green, images }, prefix),
       LOG_LEVEL: 'info',
       ADMIN_TOKEN: ADMIN,
       MISS_RATE_PER_MIN: '0',

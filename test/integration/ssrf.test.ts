@@ -115,3 +115,21 @@ describe('fetching sources (SSRF)', () => {
     expect(stack.green.callsFor(`${id}@c.us`)).toBe(1);
   });
 });
+
+describe('sources that resolve to private addresses', () => {
+  it('refuses an allowlisted name that resolves to loopback, and a loopback address, unless AVATAR_SOURCE_ALLOW_PRIVATE', async () => {
+    const port = forbidden.port;
+    const guarded = await startStack({ env: { AVATAR_SOURCE_HOSTS: `localhost:${port},127.0.0.1:${port}`, AVATAR_SOURCE_ALLOW_PRIVATE: 'false', DOWNLOAD_TIMEOUT_MS: '500' } });
+    try {
+      for (const [id, host] of [['11000094001', 'localhost'], ['11000094002', '127.0.0.1']] as const) {
+        guarded.green.set(`${id}@c.us`, { kind: 'avatar', url: `http://${host}:${port}/v/t61/x.jpg` });
+        const res = await get(guarded.url, `/avatar/${id}.webp`);
+        expect(res.headers['x-avatar-status']).toBe('error');
+      }
+      expect(forbidden.connections()).toBe(0);
+      expect(JSON.stringify(guarded.logs)).toContain('private or reserved address');
+    } finally {
+      await guarded.close();
+    }
+  });
+});

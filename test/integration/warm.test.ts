@@ -76,11 +76,15 @@ describe('POST /v1/warm', () => {
     ['a body without chatIds', { ids: [] }, 400, 'invalid_body'],
     ['an empty list', { chatIds: [] }, 400, 'invalid_body'],
     ['force that is not a boolean', { chatIds: ['11004300001'], force: 'yes' }, 400, 'invalid_body'],
+    ['an id that is an object', { chatIds: ['11004300001', { id: '11004300002' }] }, 400, 'invalid_body'],
+    ['an id nested 5,000 lists deep', `{"chatIds":[${'['.repeat(5000)}1${']'.repeat(5000)}]}`, 400, 'invalid_body'],
+    ['a body nested 200,000 levels deep', `{"chatIds":[${'{"a":'.repeat(200_000)}1${'}'.repeat(200_000)}]}`, 400, expect.stringMatching(/^(invalid_body|bad_request)$/)],
+    ['malformed JSON', '{"chatIds": [', 400, 'bad_request'],
     ['10,001 ids', { chatIds: ids(500_000, 10_001) }, 413, 'too_many_ids'],
   ])('refuses %s', async (_name, body, status, code) => {
-    const res = await request(stack.url).post('/v1/warm').set(auth).send(body);
+    const res = await request(stack.url).post('/v1/warm').set(auth).set('Content-Type', 'application/json').send(typeof body === 'string' ? body : JSON.stringify(body));
     expect(res.status).toBe(status);
-    expect(res.body.error.code).toBe(code);
+    expect(res.body.error.code).toEqual(code);
   });
 
   it('answers 404 for an unknown batch', async () => {
