@@ -78,7 +78,7 @@ async function main(options: { file?: string; url: string; token?: string; force
 
   // Colours only for a terminal, so logs and pipes stay plain.
   const style = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
-  const table = new Table({ ...style, head: ['ids read', 'accepted', 'duplicates', 'invalid', 'with avatar', 'no avatar', 'not on WhatsApp', 'failed'] });
+  const table = new Table({ ...style, head: ['ids read', 'accepted', 'duplicates', 'invalid', 'with avatar', 'no avatar', 'private', 'not on WhatsApp', 'failed'] });
   table.push([
     ids.length,
     accepted,
@@ -86,6 +86,7 @@ async function main(options: { file?: string; url: string; token?: string; force
     invalid.length,
     sum(statuses, 'withAvatar'),
     sum(statuses, 'noAvatar'),
+    sum(statuses, 'private'),
     sum(statuses, 'notOnWhatsapp'),
     sum(statuses, 'failed'),
   ]);

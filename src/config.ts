@@ -84,6 +84,7 @@ const schema = z.object({
 
   SIGNING_KEY: z.string().min(16, 'at least 16 characters').optional(),
   MISS_RATE_PER_MIN: int(0).default(60),
+  RENDER_RATE_PER_MIN: int(0).default(300),
   TRUST_PROXY: z
     .string()
     .regex(/^(true|false|\d+|[0-9a-fA-F.:/, ]+|loopback|linklocal|uniquelocal)$/, 'true, false, a hop count, or addresses/subnets')
@@ -94,6 +95,7 @@ const schema = z.object({
   JOB_BACKOFF_MS: int(10, 600_000).default(500),
   JOB_LOCK_MS: int(1000, 600_000).default(30_000),
   MAX_QUEUE_BACKLOG: int(0).default(10_000),
+  MAX_WARM_BACKLOG: int(0).default(100_000),
   REFRESH_AHEAD_SECONDS: int(0).default(3600),
   REFRESH_CHECK_SECONDS: int(1, 86_400).default(60),
 
@@ -160,6 +162,8 @@ export interface Config {
     signingKey?: string;
     /** Requests per client IP per minute that may start an upstream call; 0 turns the limit off. */
     missRatePerMin: number;
+    /** Requests per client IP per minute that may cause a render of a new variant; 0 turns the limit off. */
+    renderRatePerMin: number;
     /** Express's `trust proxy`: whether X-Forwarded-For is believed. */
     trustProxy: boolean | number | string;
     /** When unset, admin endpoints are off (404). */
@@ -177,8 +181,10 @@ export interface Config {
     backoffMs: number;
     /** A job whose worker died is taken up again after about this long (BullMQ stalled-job recovery). */
     lockMs: number;
-    /** Waiting jobs beyond which new misses get the pending placeholder at once instead of queueing. */
+    /** Waiting interactive jobs beyond which new misses get the pending placeholder at once instead of queueing. */
     maxBacklog: number;
+    /** Waiting warm lookups (forced or not) beyond which POST /v1/warm answers 429. */
+    maxWarmBacklog: number;
   };
   refreshAhead: {
     /** Avatars requested recently whose answer expires within this many seconds are re-resolved; 0: off. */
@@ -267,6 +273,7 @@ export function loadConfig(env: Env): Config {
     security: {
       signingKey: e.SIGNING_KEY,
       missRatePerMin: e.MISS_RATE_PER_MIN,
+      renderRatePerMin: e.RENDER_RATE_PER_MIN,
       trustProxy: parseTrustProxy(e.TRUST_PROXY),
       adminToken: e.ADMIN_TOKEN,
     },
@@ -276,6 +283,6 @@ export function loadConfig(env: Env): Config {
     memoryCache: { maxBytes: e.MEMORY_CACHE_MB * 1024 * 1024, ttlMs: e.MEMORY_CACHE_TTL_MS },
     worker: { concurrency: e.WORKER_CONCURRENCY, renderConcurrency: e.RENDER_CONCURRENCY },
     refreshAhead: { seconds: e.REFRESH_AHEAD_SECONDS, checkSeconds: e.REFRESH_CHECK_SECONDS },
-    jobs: { attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS, lockMs: e.JOB_LOCK_MS, maxBacklog: e.MAX_QUEUE_BACKLOG },
+    jobs: { attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS, lockMs: e.JOB_LOCK_MS, maxBacklog: e.MAX_QUEUE_BACKLOG, maxWarmBacklog: e.MAX_WARM_BACKLOG },
   };
 }

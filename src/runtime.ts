@@ -17,7 +17,7 @@ import { createReadiness } from './readiness';
 import { createCacheRedis, createQueueRedis, type RedisClient } from './redis';
 import { livenessRouter } from './routes/health';
 import { createFastPath } from './http/fast-path';
-import { createMissLimiter } from './security/miss-limiter';
+import { createClientLimiter } from './security/client-limiter';
 import { createWarmBatches } from './warm/batches';
 import { createRecentRequests, type RecentRequests } from './warm/recent';
 
@@ -80,7 +80,10 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
       store,
       waiter: createJobWaiter(queues, events, { maxWaitMs: config.missWaitMs, maxBacklog: config.jobs.maxBacklog }),
       placeholders: createPlaceholders(),
-      missLimiter: createMissLimiter(cache, prefix, config.security.missRatePerMin),
+      limits: {
+        miss: createClientLimiter(cache, prefix, 'miss', config.security.missRatePerMin),
+        render: createClientLimiter(cache, prefix, 'render', config.security.renderRatePerMin),
+      },
       recent,
       metrics,
       logger,
@@ -94,7 +97,7 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
     });
     const app = createApp({
       avatars,
-      batches: createWarmBatches(cache, prefix, queues),
+      batches: createWarmBatches(cache, prefix, queues, config.jobs.maxWarmBacklog),
       queues,
       readiness: createReadiness(cache, queues, upstream),
       metrics,

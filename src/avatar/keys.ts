@@ -15,8 +15,8 @@ export interface CacheKeys {
   batchFailed(batchId: string): string;
   /** chatIds served recently (score: last time), for refresh-ahead. */
   recent: string;
-  /** Requests per client IP in one minute that started an upstream call. */
-  missRate(clientIp: string, minute: number): string;
+  /** Requests per client IP in one minute that caused work of a kind (an upstream lookup, a render). */
+  clientRate(kind: string, clientIp: string, minute: number): string;
   source(hash: string): string;
   variant(hash: string, size: number, format: Format): string;
   /** `variant(hash, size, format)` is `variantPrefix + hash + ':' + size + ':' + format` (the read script joins them). */
@@ -31,7 +31,7 @@ export function createKeys(prefix: string): CacheKeys {
     batchIds: (batchId) => `${prefix}:batch:{${batchId}}:ids`,
     batchFailed: (batchId) => `${prefix}:batch:{${batchId}}:failed`,
     recent: `${prefix}:recent`,
-    missRate: (clientIp, minute) => `${prefix}:rate:${clientIp}:${minute}`,
+    clientRate: (kind, clientIp, minute) => `${prefix}:rate:${kind}:${clientIp}:${minute}`,
     source: (hash) => `${prefix}:src:${hash}`,
     variant: (hash, size, format) => `${prefix}:img:${hash}:${size}:${format}`,
     variantPrefix: `${prefix}:img:`,

@@ -3,10 +3,11 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { JobWaiter, WaitOutcome } from '../queue/job-waiter';
-import type { MissLimiter } from '../security/miss-limiter';
+import type { BudgetKind, ClientLimiter } from '../security/client-limiter';
 import type { RecentRequests } from '../warm/recent';
 import { AppError } from '../errors';
 import { PIPELINE_VERSION } from '../images/render';
+import { renderJobId } from '../queue/jobs';
 import type { Placeholders } from './placeholder';
 import type { AvatarRequest } from './request';
 import {
@@ -30,7 +31,8 @@ export interface AvatarServiceDeps {
   store: AvatarStore;
   waiter: JobWaiter;
   placeholders: Placeholders;
-  missLimiter: MissLimiter;
+  /** Per-client budgets: lookups that start an upstream call, renders of new variants. */
+  limits: Record<BudgetKind, ClientLimiter>;
   /** Where served chatIds are remembered for refresh-ahead (absent when it is off). */
   recent?: RecentRequests;
   metrics: Metrics;
@@ -74,7 +76,7 @@ interface CachedResponse extends AvatarResponse {
   chatId: string;
 }
 
-export function createAvatarService({ store, waiter, placeholders, missLimiter, recent, metrics, logger, clock, options }: AvatarServiceDeps): AvatarService {
+export function createAvatarService({ store, waiter, placeholders, limits, recent, metrics, logger, clock, options }: AvatarServiceDeps): AvatarService {
   const secondsUntil = (ms: number): number => Math.max(0, Math.floor((ms - clock()) / 1000));
 
   // Bytes-bounded and short-lived, so several API processes never serve a replaced avatar for long.
@@ -105,10 +107,11 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
   const unresolved = (req: AvatarRequest, outcome: WaitOutcome, cache: CacheState) =>
     placeholder(req, outcome === 'failed' ? 'error' : 'pending', cache, 0);
 
-  /** 429 for a client that starts too many upstream calls; the body is still an image for an <img>. */
-  async function rateLimited(req: AvatarRequest, retryAfter: number): Promise<AvatarResponse> {
+  /** 429 for a client that causes too much work; the body is still an image for an <img>. */
+  async function rateLimited(req: AvatarRequest, kind: BudgetKind, retryAfter: number): Promise<AvatarResponse> {
     const headers = { 'Retry-After': String(retryAfter) };
-    if (req.fallback404) throw new AppError(429, 'rate_limited', 'too many uncached avatars requested; retry later', headers);
+    const what = kind === 'miss' ? 'uncached avatars' : 'new sizes or formats';
+    if (req.fallback404) throw new AppError(429, 'rate_limited', `too many ${what} requested; retry later`, headers);
     const image = await placeholders.get(req.chatId, req.size, req.format);
     const response = imageResponse(req, image.body, image.etag, 'rate-limited', 'MISS', cacheControl(0));
     return { ...response, statusCode: 429, headers: { ...response.headers, 'retry-after': String(retryAfter) } };
@@ -123,19 +126,34 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
     return response;
   }
 
-  // Requests for a chatId whose admission is being decided share that decision.
+  // Admissions of work (a resolve, a render) in this process, kept until that work's wait ends, so a request
+  // for the same work meanwhile joins it instead of being counted.
   const admissions = new Map<string, Promise<number>>();
 
-  /** Counts a request that would start an upstream call; 0 = go ahead, else seconds to retry after. */
-  function admit(chatId: string, clientIp: string): Promise<number> {
-    // Joining a resolve already in flight costs nothing upstream, so it is not counted.
-    if (waiter.isResolving(chatId)) return Promise.resolve(0);
-    let admission = admissions.get(chatId);
+  /**
+   * Starts (or joins) work a request causes, counted against the client's budget of that kind unless it
+   * joins work already in flight. `retryAfter` > 0: refused, nothing started.
+   */
+  async function admitted(
+    kind: BudgetKind,
+    work: string,
+    inFlight: boolean,
+    clientIp: string,
+    start: () => Promise<WaitOutcome>,
+  ): Promise<{ retryAfter: number; outcome?: WaitOutcome }> {
+    const key = `${kind} ${work}`;
+    let admission = admissions.get(key);
+    if (inFlight && !admission) return { retryAfter: 0, outcome: await start() };
     if (!admission) {
-      admission = missLimiter.take(clientIp).finally(() => admissions.delete(chatId));
-      admissions.set(chatId, admission);
+      admission = limits[kind].take(clientIp);
+      admissions.set(key, admission);
     }
-    return admission;
+    try {
+      const retryAfter = await admission;
+      return retryAfter > 0 ? { retryAfter } : { retryAfter, outcome: await start() };
+    } finally {
+      if (admissions.get(key) === admission) admissions.delete(key);
+    }
   }
 
   function refreshInBackground(chatId: string, meta: AvatarMeta, log: Logger): void {
@@ -158,11 +176,12 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
     if (!read.meta && read.failed) return placeholder(req, 'error', 'MISS', 0);
     if (!read.meta) {
       cache = 'MISS';
-      const retryAfter = await admit(req.chatId, clientIp);
-      if (retryAfter > 0) return rateLimited(req, retryAfter);
-      const outcome = await waiter.resolve(req.chatId, waitLeft());
+      const { retryAfter, outcome } = await admitted('miss', req.chatId, waiter.isResolving(req.chatId), clientIp, () =>
+        waiter.resolve(req.chatId, waitLeft()),
+      );
+      // Refused or not, read again: a refused request may have come just as the work it would join finished.
       read = await store.read(req.chatId, req.size, req.format);
-      if (!read.meta) return unresolved(req, outcome, cache);
+      if (!read.meta) return outcome ? unresolved(req, outcome, cache) : rateLimited(req, 'miss', retryAfter);
     }
     const meta = read.meta;
     if (meta.freshUntil <= clock()) {
@@ -175,9 +194,10 @@ export function createAvatarService({ store, waiter, placeholders, missLimiter, 
     let variant = read.variant;
     if (!variant) {
       if (cache === 'HIT') cache = 'MISS';
-      const outcome = await waiter.render({ chatId: req.chatId, hash: meta.hash, size: req.size, format: req.format }, waitLeft());
+      const job = { chatId: req.chatId, hash: meta.hash, size: req.size, format: req.format };
+      const { retryAfter, outcome } = await admitted('render', renderJobId(job), waiter.isRendering(job), clientIp, () => waiter.render(job, waitLeft()));
       variant = (await store.read(req.chatId, req.size, req.format)).variant;
-      if (!variant) return unresolved(req, outcome, cache);
+      if (!variant) return outcome ? unresolved(req, outcome, cache) : rateLimited(req, 'render', retryAfter);
     }
 
     return avatarResponse(req, cacheKey, meta, variant, cache);

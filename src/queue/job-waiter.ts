@@ -17,6 +17,8 @@ export interface JobWaiter {
   refresh(chatId: string): Promise<void>;
   /** Whether this process already waits for a resolve of the chatId (a new request would join it). */
   isResolving(chatId: string): boolean;
+  /** Whether this process already waits for this render (a new request would join it). */
+  isRendering(job: RenderJob): boolean;
 }
 
 function timer(ms: number): { promise: Promise<WaitOutcome>; cancel(): void } {
@@ -33,7 +35,7 @@ function timer(ms: number): { promise: Promise<WaitOutcome>; cancel(): void } {
  */
 export interface JobWaiterOptions {
   maxWaitMs: number;
-  /** Waiting jobs beyond which nothing new is enqueued; 0 turns the check off. */
+  /** Waiting interactive jobs beyond which nothing new is enqueued; 0 turns the check off. Warm jobs have their own bound. */
   maxBacklog: number;
 }
 
@@ -49,7 +51,9 @@ export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents,
     if (maxBacklog <= 0) return false;
     let known = backlog.get(queue.name);
     if (!known || Date.now() - known.at >= BACKLOG_CHECK_MS) {
-      known = { waiting: queue.getJobCountByTypes('waiting', 'prioritized'), at: Date.now() };
+      // Interactive jobs only: warm batches wait behind them and must not refuse a page view.
+      const waiting = queue.getCountsPerPriority([PRIORITY.interactive]).then((counts) => counts[PRIORITY.interactive] ?? 0);
+      known = { waiting, at: Date.now() };
       backlog.set(queue.name, known);
       known.waiting.catch(() => backlog.delete(queue.name));
     }
@@ -93,5 +97,6 @@ export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents,
       await queues.resolve.add('resolve', { chatId }, { jobId: resolveJobId(chatId), priority: PRIORITY.background });
     },
     isResolving: (chatId) => waits.has(resolveJobId(chatId)),
+    isRendering: (job) => waits.has(renderJobId(job)),
   };
 }

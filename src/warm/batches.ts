@@ -13,6 +13,8 @@ export interface BatchStatus {
   done: number;
   withAvatar: number;
   noAvatar: number;
+  /** On WhatsApp, picture hidden from this instance. */
+  private: number;
   notOnWhatsapp: number;
   failed: number;
   pending: number;
@@ -39,8 +41,26 @@ export function createMarkBatchFailed(redis: RedisClient, keyPrefix: string): Ma
   };
 }
 
-export function createWarmBatches(redis: RedisClient, keyPrefix: string, queues: AvatarQueues): WarmBatches {
+/** The warm backlog is full: the batch was not accepted. */
+export class WarmBacklogFull extends Error {
+  override name = 'WarmBacklogFull';
+  constructor(
+    readonly waiting: number,
+    readonly limit: number,
+  ) {
+    super(`${waiting} warm lookups are waiting; this batch would pass MAX_WARM_BACKLOG (${limit}); retry later`);
+  }
+}
+
+/** `maxBacklog`: warm lookups (forced or not) that may wait at once; 0 turns the bound off. */
+export function createWarmBatches(redis: RedisClient, keyPrefix: string, queues: AvatarQueues, maxBacklog: number): WarmBatches {
   const keys = createKeys(keyPrefix);
+
+  /** Warm lookups waiting now (background priority: interactive misses are not counted). */
+  async function warmWaiting(): Promise<number> {
+    const counts = await queues.resolve.getCountsPerPriority([PRIORITY.background]);
+    return counts[PRIORITY.background] ?? 0;
+  }
 
   // Sent together (ioredis writes them back to back; a cluster client batches them per node).
   const metas = (chatIds: string[]): Promise<(string | null)[][]> =>
@@ -50,6 +70,12 @@ export function createWarmBatches(redis: RedisClient, keyPrefix: string, queues:
     async start(chatIds, force) {
       const batchId = randomUUID();
       const createdAt = Date.now();
+      const known = force ? [] : await metas(chatIds);
+      const stale = chatIds.filter((_, i) => force || !(Number(known[i]?.[2]) > createdAt));
+      if (maxBacklog > 0 && stale.length > 0) {
+        const waiting = await warmWaiting();
+        if (waiting + stale.length > maxBacklog) throw new WarmBacklogFull(waiting, maxBacklog);
+      }
       const record = keys.batch(batchId);
       const ids = keys.batchIds(batchId);
       await redis
@@ -59,8 +85,6 @@ export function createWarmBatches(redis: RedisClient, keyPrefix: string, queues:
         .rpush(ids, ...chatIds)
         .expire(ids, BATCH_TTL_SECONDS)
         .exec();
-      const known = force ? [] : await metas(chatIds);
-      const stale = chatIds.filter((_, i) => force || !(Number(known[i]?.[2]) > createdAt));
       for (let i = 0; i < stale.length; i += ADD_CHUNK) {
         await queues.resolve.addBulk(
           stale.slice(i, i + ADD_CHUNK).map((chatId) => ({
@@ -84,7 +108,7 @@ export function createWarmBatches(redis: RedisClient, keyPrefix: string, queues:
       const createdAt = Number(record.createdAt);
       const force = record.force === '1';
       const failedSet = new Set(failed);
-      const status: BatchStatus = { total: chatIds.length, done: 0, withAvatar: 0, noAvatar: 0, notOnWhatsapp: 0, failed: 0, pending: 0 };
+      const status: BatchStatus = { total: chatIds.length, done: 0, withAvatar: 0, noAvatar: 0, private: 0, notOnWhatsapp: 0, failed: 0, pending: 0 };
       const fields = await metas(chatIds);
       chatIds.forEach((chatId, i) => {
         const [answer, resolvedAt, freshUntil] = fields[i]!;
@@ -92,6 +116,7 @@ export function createWarmBatches(redis: RedisClient, keyPrefix: string, queues:
         const answered = answer !== null && (Number(resolvedAt) >= createdAt || (!force && Number(freshUntil) > createdAt));
         if (answered && answer === 'ok') status.withAvatar++;
         else if (answered && answer === 'no-avatar') status.noAvatar++;
+        else if (answered && answer === 'private') status.private++;
         else if (answered) status.notOnWhatsapp++;
         else if (failedSet.has(chatId)) status.failed++;
         else status.pending++;

@@ -144,3 +144,53 @@ describe('response headers', () => {
     expect(error.headers['x-powered-by']).toBeUndefined();
   });
 });
+
+describe('per-client render budget (RENDER_RATE_PER_MIN)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { RENDER_RATE_PER_MIN: '10' } });
+  });
+  afterAll(() => stack.close());
+
+  it('one client asking 36 variants of a cached avatar gets 10 renders, then 429 with Retry-After and the placeholder image', async () => {
+    stack.green.set('11000001301@c.us', { kind: 'avatar', url: await stack.images.add('many-variants') });
+    // The default variant comes with the answer and costs no render.
+    expect((await get(stack.url, '/avatar/11000001301.webp')).status).toBe(200);
+    const sizes = [32, 48, 64, 96, 192, 256, 384, 512, 640];
+    const variants = ['webp', 'avif', 'png', 'jpg'].flatMap((format) => sizes.map((size) => `${format}?size=${size}`));
+    expect(variants).toHaveLength(36);
+    const statuses: number[] = [];
+    for (const variant of variants) {
+      const res = await get(stack.url, `/avatar/11000001301.${variant}`);
+      statuses.push(res.status);
+      if (res.status === 429) {
+        expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+        expect(res.headers['x-avatar-status']).toBe('rate-limited');
+        expect(res.headers['cache-control']).toBe('no-store');
+        expect(res.headers['content-type']).toMatch(/^image\//);
+      }
+    }
+    expect(statuses.filter((s) => s === 200)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(26);
+    // What was stored: the default variant and ten renders.
+    const keys = await stack.redis.keys(`${stack.config.redis.keyPrefix}:img:*`);
+    expect(keys).toHaveLength(11);
+    // Rendered variants are hits now, free for everyone; another client has its own budget.
+    expect((await get(stack.url, '/avatar/11000001301.webp?size=32')).status).toBe(200);
+  });
+
+  it('does not charge requests that join a render in flight', async () => {
+    const one = await startStack({ env: { RENDER_RATE_PER_MIN: '1' } });
+    try {
+      one.green.set('11000001302@c.us', { kind: 'avatar', url: await one.images.add('joined-render') });
+      await get(one.url, '/avatar/11000001302.webp');
+      // 20 concurrent requests for one new variant: one render, charged once, so all of them are served...
+      const joined = await Promise.all(Array.from({ length: 20 }, () => get(one.url, '/avatar/11000001302.png?size=96')));
+      expect(joined.map((r) => `${r.status} ${r.headers['x-avatar-status']}`)).toEqual(Array(20).fill('200 ok'));
+      // ...and the budget of one render is then spent.
+      expect((await get(one.url, '/avatar/11000001302.png?size=64')).status).toBe(429);
+    } finally {
+      await one.close();
+    }
+  });
+});

@@ -35,8 +35,8 @@ describe('npm run warm', () => {
     expect(run.code).toBe(0);
     // The progress bar goes to stderr; the summary to stdout.
     expect(run.stderr).toMatch(/warming \[.*\] 100% \| 40\/40 \| ETA/);
-    // ids read, accepted, duplicates, invalid, with avatar, no avatar, not on WhatsApp, failed
-    expect(run.stdout.replace(/\s+/g, ' ')).toMatch(/│ 41 │ 40 │ 1 │ 0 │ 1 │ 1 │ 38 │ 0 │/);
+    // ids read, accepted, duplicates, invalid, with avatar, no avatar, private, not on WhatsApp, failed
+    expect(run.stdout.replace(/\s+/g, ' ')).toMatch(/│ 41 │ 40 │ 1 │ 0 │ 1 │ 1 │ 0 │ 38 │ 0 │/);
     expect(stack.green.calls).toHaveLength(40);
   });
 
@@ -46,7 +46,7 @@ describe('npm run warm', () => {
     await writeFile(file, '11005100000\nnot-a-number\n');
     const run = await runWarm(['--file', file, '--url', stack.url, '--token', ADMIN, '--interval', '50']);
     expect(run.code).toBe(1);
-    expect(run.stdout.replace(/\s+/g, ' ')).toMatch(/│ 2 │ 1 │ 0 │ 1 │ 0 │ 0 │ 0 │ 1 │/);
+    expect(run.stdout.replace(/\s+/g, ' ')).toMatch(/│ 2 │ 1 │ 0 │ 1 │ 0 │ 0 │ 0 │ 0 │ 1 │/);
     expect(run.stdout).toContain('invalid: not-a-number (invalid_chat_id)');
   });
 

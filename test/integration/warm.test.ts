@@ -101,6 +101,7 @@ describe('a 1,000-id warm batch', () => {
       const chatId = `${id}@c.us`;
       if (i % 10 === 0) stack.green.set(chatId, { kind: 'avatar', url: avatarUrl });
       else if (i % 10 === 1) stack.green.set(chatId, { kind: 'no-avatar' });
+      else if (i % 10 === 2) stack.green.set(chatId, { kind: 'hidden', generation: 'available' });
       else stack.green.set(chatId, { kind: 'not-on-whatsapp' });
     });
     const started = await request(stack.url).post('/v1/warm').set(auth).send({ chatIds: [...batch, ...batch.slice(0, 10)] });
@@ -113,7 +114,8 @@ describe('a 1,000-id warm batch', () => {
       done: 1000,
       withAvatar: 100,
       noAvatar: 100,
-      notOnWhatsapp: 800,
+      private: 100,
+      notOnWhatsapp: 700,
       failed: 0,
       pending: 0,
     });
@@ -167,6 +169,41 @@ describe('priorities', () => {
       expect(status.pending).toBeGreaterThan(100);
     } finally {
       await slow.close();
+    }
+  }, 30_000);
+
+  it('a 400-id batch with MAX_QUEUE_BACKLOG=50 never makes a page view wait: the bound counts interactive jobs only', async () => {
+    const slow = await startStack({ env: { ADMIN_TOKEN: ADMIN, GREEN_API_RATE_PER_SEC: '100', MAX_QUEUE_BACKLOG: '50', MISS_WAIT_MS: '5000' } });
+    try {
+      slow.green.setFallback({ kind: 'no-avatar' });
+      const res = await request(slow.url).post('/v1/warm').set(auth).send({ chatIds: ids(30_000, 400) });
+      expect(res.status).toBe(202);
+      const view = await get(slow.url, '/avatar/11009999998.webp');
+      expect(view.headers['x-avatar-status']).toBe('no-avatar');
+      expect(slow.green.callsFor('11009999998@c.us')).toBe(1);
+      expect((await request(slow.url).get(`/v1/warm/${res.body.batchId}`).set(auth)).body.pending).toBeGreaterThan(300);
+    } finally {
+      await slow.close();
+    }
+  }, 30_000);
+
+  it('warm batches have a bound of their own (MAX_WARM_BACKLOG), forced ones included: 429, and nothing queued', async () => {
+    const bounded = await startStack({ env: { ADMIN_TOKEN: ADMIN, GREEN_API_RATE_PER_SEC: '20', MAX_WARM_BACKLOG: '300' } });
+    try {
+      bounded.green.setFallback({ kind: 'no-avatar' });
+      expect((await request(bounded.url).post('/v1/warm').set(auth).send({ chatIds: ids(40_000, 250) })).status).toBe(202);
+      for (const body of [{ chatIds: ids(41_000, 100) }, { chatIds: ids(42_000, 100), force: true }]) {
+        const refused = await request(bounded.url).post('/v1/warm').set(auth).send(body);
+        expect(refused.status).toBe(429);
+        expect(refused.body.error.code).toBe('warm_backlog_full');
+        expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      }
+      const refusedIds = new Set([...ids(41_000, 100), ...ids(42_000, 100)].map((id) => `${id}@c.us`));
+      expect(bounded.green.calls.filter((c) => refusedIds.has(c.chatId))).toEqual([]);
+      // Interactive misses are never refused because of warm work.
+      expect((await get(bounded.url, '/avatar/11009999997.webp')).headers['x-avatar-status']).toBe('no-avatar');
+    } finally {
+      await bounded.close();
     }
   }, 30_000);
 });

@@ -1,0 +1,28 @@
+import type { RedisClient } from '../redis';
+import { createKeys } from '../avatar/keys';
+
+/** What a client's requests can cost: upstream lookups (MISS_RATE_PER_MIN) and renders (RENDER_RATE_PER_MIN). */
+export type BudgetKind = 'miss' | 'render';
+
+export interface ClientLimiter {
+  /** Counts one unit of work a client's request causes: 0 when allowed, else seconds until it may retry. */
+  take(clientIp: string): Promise<number>;
+}
+
+/**
+ * A fixed one-minute window per client IP and kind of work, in Redis so every API process shares it. Only
+ * requests that cause new work are counted; hits, and requests joining work already in flight, cost nothing.
+ */
+export function createClientLimiter(redis: RedisClient, keyPrefix: string, kind: BudgetKind, perMinute: number): ClientLimiter {
+  const keys = createKeys(keyPrefix);
+  return {
+    async take(clientIp) {
+      if (perMinute <= 0) return 0;
+      const now = Date.now();
+      const minute = Math.floor(now / 60_000);
+      const key = keys.clientRate(kind, clientIp, minute);
+      const [[, count]] = (await redis.multi().incr(key).expire(key, 61).exec()) as [[Error | null, number]];
+      return count <= perMinute ? 0 : Math.ceil(((minute + 1) * 60_000 - now) / 1000);
+    },
+  };
+}
