@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { AvatarService } from './avatar/service';
 import type { Config } from './config';
 import { AppError, errorBody } from './errors';
+import { requestIdOf } from './http/request-id';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { Readiness } from './readiness';
@@ -26,6 +26,8 @@ export interface AppDeps {
   defaultSize: number;
   security: Config['security'];
   demoPage?: Config['demoPage'];
+  /** /metrics on the app's own port (false when METRICS_PORT gives it one). */
+  metricsHere: boolean;
 }
 
 /** Errors carry their status; anything else is a 500 whose details stay in the log. */
@@ -46,15 +48,12 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
   };
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
 /** A request id on every log line of a request; hits and revalidations are not logged (they are nearly all traffic). */
 function requestLogging(logger: Logger): RequestHandler {
   return pinoHttp({
     logger,
     genReqId: (req, res) => {
-      const given = req.headers['x-request-id'];
-      const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      const id = requestIdOf(req);
       res.setHeader('X-Request-Id', id);
       return id;
     },
@@ -81,7 +80,7 @@ function requestMetrics(metrics: Metrics): RequestHandler {
 }
 
 /** Builds the Express app without listening (tests hand it to supertest). */
-export function createApp({ avatars, batches, queues, readiness, metrics, logger, defaultSize, security, demoPage }: AppDeps): Express {
+export function createApp({ avatars, batches, queues, readiness, metrics, logger, defaultSize, security, demoPage, metricsHere }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -89,8 +88,8 @@ export function createApp({ avatars, batches, queues, readiness, metrics, logger
   app.set('trust proxy', security.trustProxy);
   app.use(requestMetrics(metrics));
   app.use(requestLogging(logger));
-  app.use(healthRouter(readiness, metrics));
-  app.use(avatarRouter(avatars, { defaultSize, signingKey: security.signingKey }));
+  app.use(healthRouter(readiness, metrics, { metricsHere }));
+  app.use(avatarRouter(avatars, metrics, { defaultSize, signingKey: security.signingKey }));
   // Admin: off (404) without ADMIN_TOKEN, else Bearer-authenticated.
   const admin = adminOnly(security.adminToken);
   app.use('/v1/warm', admin);

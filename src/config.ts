@@ -30,6 +30,8 @@ const parseNodes = (list: string) =>
 const schema = z.object({
   PORT: int(0, 65535).default(3000),
   WORKER_PORT: int(0, 65535).default(3001),
+  METRICS_PORT: int(0, 65535).optional(),
+  SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   API_PROCESSES: int(1, 64).default(1),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -94,6 +96,7 @@ const schema = z.object({
   JOB_ATTEMPTS: int(1, 50).default(5),
   JOB_BACKOFF_MS: int(10, 600_000).default(500),
   JOB_LOCK_MS: int(1000, 600_000).default(30_000),
+  FAILED_JOBS_KEEP: int(0, 1_000_000).default(1000),
   MAX_QUEUE_BACKLOG: int(0).default(10_000),
   MAX_WARM_BACKLOG: int(0).default(100_000),
   REFRESH_AHEAD_SECONDS: int(0).default(3600),
@@ -110,8 +113,12 @@ export type Env = Record<string, string | undefined>;
 
 export interface Config {
   port: number;
-  /** A worker-only process serves /healthz and /metrics here. */
+  /** A worker-only process serves /healthz, /readyz and /metrics here. */
   workerPort: number;
+  /** When set, /metrics is served on this port only (so it need not be public). */
+  metricsPort?: number;
+  /** On SIGTERM, how long in-flight requests and jobs may take before the process closes anyway. */
+  shutdownTimeoutMs: number;
   /** API processes sharing the port (node:cluster) for machines with more cores. */
   apiProcesses: number;
   host: string;
@@ -181,6 +188,8 @@ export interface Config {
     backoffMs: number;
     /** A job whose worker died is taken up again after about this long (BullMQ stalled-job recovery). */
     lockMs: number;
+    /** Failed jobs kept per queue for inspection (dashboard, metrics). */
+    failedKeep: number;
     /** Waiting interactive jobs beyond which new misses get the pending placeholder at once instead of queueing. */
     maxBacklog: number;
     /** Waiting warm lookups (forced or not) beyond which POST /v1/warm answers 429. */
@@ -235,6 +244,8 @@ export function loadConfig(env: Env): Config {
   return {
     port: e.PORT,
     workerPort: e.WORKER_PORT,
+    metricsPort: e.METRICS_PORT,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     apiProcesses: e.API_PROCESSES,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
@@ -283,6 +294,6 @@ export function loadConfig(env: Env): Config {
     memoryCache: { maxBytes: e.MEMORY_CACHE_MB * 1024 * 1024, ttlMs: e.MEMORY_CACHE_TTL_MS },
     worker: { concurrency: e.WORKER_CONCURRENCY, renderConcurrency: e.RENDER_CONCURRENCY },
     refreshAhead: { seconds: e.REFRESH_AHEAD_SECONDS, checkSeconds: e.REFRESH_CHECK_SECONDS },
-    jobs: { attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS, lockMs: e.JOB_LOCK_MS, maxBacklog: e.MAX_QUEUE_BACKLOG, maxWarmBacklog: e.MAX_WARM_BACKLOG },
+    jobs: { attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS, lockMs: e.JOB_LOCK_MS, failedKeep: e.FAILED_JOBS_KEEP, maxBacklog: e.MAX_QUEUE_BACKLOG, maxWarmBacklog: e.MAX_WARM_BACKLOG },
   };
 }

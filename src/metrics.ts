@@ -16,6 +16,7 @@ export interface Metrics {
   downloadBytes: Counter;
   renderDuration: Histogram<'format'>;
   jobsFailed: Counter<'queue'>;
+  placeholders: Counter<'status'>;
 }
 
 const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed'] as const;
@@ -117,5 +118,11 @@ export function createMetrics(queues: Queue[] = [], upstream?: UpstreamInstances
       registers,
     }),
     jobsFailed: new Counter({ name: 'avatar_jobs_failed_total', help: 'Jobs that failed for good, by queue', labelNames: ['queue'], registers }),
+    placeholders: new Counter({
+      name: 'avatar_placeholders_total',
+      help: 'Avatar responses without a picture, by X-Avatar-Status (pending, error, rate-limited, no-avatar, private, not-on-whatsapp)',
+      labelNames: ['status'],
+      registers,
+    }),
   };
 }

@@ -1,4 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { reasonOf, type OutageLog } from './outage-log';
 
 /** A standalone Redis or a Redis Cluster: every module works with either. */
 export type RedisClient = Redis | Cluster;
@@ -43,3 +44,26 @@ export function createQueueRedis(target: RedisTarget): RedisClient {
 }
 
 export const isCluster = (redis: RedisClient): redis is Cluster => redis instanceof Cluster;
+
+const lastReasons = new WeakMap<RedisClient, string>();
+
+/**
+ * Reports a connection's state changes to the outage log (and remembers why it is down, for /readyz).
+ * Without an error listener ioredis would print raw stacks.
+ */
+export function watchConnection(redis: RedisClient, part: string, outages: OutageLog): void {
+  redis.on('error', (err: Error) => {
+    lastReasons.set(redis, reasonOf(err));
+    outages.failed(part, err);
+  });
+  redis.on('ready', () => {
+    lastReasons.delete(redis);
+    outages.recovered(part);
+  });
+}
+
+/** `undefined` while the connection is up; else why not, in words: "unreachable (connection refused)". */
+export function connectionTrouble(redis: RedisClient): string | undefined {
+  if (redis.status === 'ready') return undefined;
+  return `unreachable (${lastReasons.get(redis) ?? (redis.status === 'end' ? 'closed' : 'connecting')})`;
+}

@@ -11,64 +11,111 @@ import type { Config } from './config';
 import { createBreaker } from './greenapi/breaker';
 import type { Logger } from './logger';
 import { createMetrics } from './metrics';
+import { createOutageLog, type OutageLog } from './outage-log';
 import { createJobWaiter } from './queue/job-waiter';
 import { createQueueEvents, createQueues, type AvatarQueueEvents, type AvatarQueues } from './queue/queues';
-import { createReadiness } from './readiness';
-import { createCacheRedis, createQueueRedis, type RedisClient } from './redis';
-import { livenessRouter } from './routes/health';
+import { createReadiness, type RedisProbe } from './readiness';
+import { createCacheRedis, createQueueRedis, watchConnection, type RedisClient } from './redis';
+import { healthRouter, metricsRouter } from './routes/health';
 import { createFastPath } from './http/fast-path';
 import { createClientLimiter } from './security/client-limiter';
+import { settleWithin } from './settle';
 import { createWarmBatches } from './warm/batches';
 import { createRecentRequests, type RecentRequests } from './warm/recent';
 
 export type Role = 'all' | 'api' | 'worker';
 
 export interface Runtime {
-  /** Base URL of the HTTP server: the API, or a worker's /healthz and /metrics. */
+  /** Base URL of the HTTP server: the API, or a worker's /healthz, /readyz and /metrics. */
   url: string;
-  /** Stop accepting, finish in-flight requests and jobs, close Redis. */
+  /** Base URL of /metrics when METRICS_PORT gives it a port of its own. */
+  metricsUrl?: string;
+  /** Resolves once Redis answered and the workers take jobs; the port is open before that. */
+  ready: Promise<void>;
+  /**
+   * Stops accepting, lets in-flight requests and jobs finish for at most SHUTDOWN_TIMEOUT_MS, then closes
+   * everything anyway, whether Redis answers or not.
+   */
   close(): Promise<void>;
+}
+
+/** The port is taken: one clear line for the operator, not a stack. */
+export class PortInUseError extends Error {
+  override name = 'PortInUseError';
+  constructor(readonly port: number) {
+    super(`port ${port} is already in use`);
+  }
 }
 
 async function listen(handler: RequestListener, port: number, host: string): Promise<Server> {
   const server = createServer(handler);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? new PortInUseError(port) : err));
     server.listen(port, host, resolve);
   });
   return server;
 }
 
+const urlOf = (server: Server, host: string) => {
+  const { port } = server.address() as AddressInfo;
+  return `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
+};
+
+/** Reports errors of BullMQ objects (they would print raw stacks without a listener). */
+function watchQueueObjects(objects: { name: string; on(event: 'error', listener: (err: Error) => void): unknown }[], kind: string, outages: OutageLog): void {
+  for (const object of objects) object.on('error', (err) => outages.failed(`${kind} ${object.name}`, err));
+}
+
+/** Closes an HTTP server: no new connections, in-flight requests get until the deadline, then are cut. */
+async function closeServer(server: Server | undefined, timeoutMs: number): Promise<void> {
+  if (!server) return;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  if (!(await settleWithin(closed, timeoutMs))) server.closeAllConnections();
+  await closed;
+}
+
 /**
  * The composition root: builds every part from the config, for one role. Nothing else creates Redis
- * connections, so tests run the exact production wiring with their own config.
+ * connections, so tests run the exact production wiring with their own config. The port opens before
+ * anything waits for Redis: without Redis the service answers health checks and error placeholders, and
+ * everything starts working when Redis appears.
  */
 export async function startRuntime(config: Config, role: Role, logger: Logger, clock: Clock = systemClock): Promise<Runtime> {
+  const outages = createOutageLog(logger);
   const connections: RedisClient[] = [];
-  const track = <T extends RedisClient>(redis: T): T => {
-    redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const track = <T extends RedisClient>(redis: T, part: string): T => {
+    watchConnection(redis, part, outages);
     connections.push(redis);
     return redis;
   };
   const prefix = config.redis.keyPrefix;
-  const cache = track(createCacheRedis(config.redis.cache, config.redis.commandTimeoutMs));
+  const cache = track(createCacheRedis(config.redis.cache, config.redis.commandTimeoutMs), 'redis');
   const store = createAvatarStore(cache, prefix, { imageSeconds: config.ttl.imageSeconds });
   const breaker = createBreaker(cache, prefix, config.greenApi.cooldowns);
+  const upstream = { breaker, idInstances: config.greenApi.instances.map((i) => i.idInstance) };
+  const redisProbe: RedisProbe = { connection: cache, run: () => cache.ping() };
 
   let queues: AvatarQueues | undefined;
   let events: AvatarQueueEvents | undefined;
+  let queueProbe: RedisProbe;
   if (role !== 'worker') {
     const { queue, queuePrefix } = config.redis;
-    queues = createQueues(track(createCacheRedis(queue, config.redis.commandTimeoutMs)), queuePrefix, config.jobs);
-    events = await createQueueEvents(track(createQueueRedis(queue)), queuePrefix);
+    const producer = track(createCacheRedis(queue, config.redis.commandTimeoutMs), 'redis (queue)');
+    queues = createQueues(producer, queuePrefix, config.jobs);
+    events = createQueueEvents(track(createQueueRedis(queue), 'redis (queue events)'), queuePrefix);
+    watchQueueObjects([queues.resolve, queues.render, queues.maintenance], 'queue', outages);
+    watchQueueObjects([events.resolve, events.render], 'queue events', outages);
+    const resolveQueue = queues.resolve;
+    // BullMQ 6 has no queue.client: a bounded real command proves the queue's Redis answers.
+    queueProbe = { connection: producer, run: () => resolveQueue.getJobCounts('waiting') };
   }
-  const upstream = { breaker, idInstances: config.greenApi.instances.map((i) => i.idInstance) };
-  const metrics = createMetrics(queues ? [queues.resolve, queues.render] : [], upstream);
+  const metrics = createMetrics(queues ? [queues.resolve, queues.render, queues.maintenance] : [], upstream);
+  const readinessFor = (queue: RedisProbe) => createReadiness({ redis: redisProbe, queue }, upstream, config.redis.commandTimeoutMs);
+  const metricsHere = config.metricsPort === undefined;
 
-  let workers: AvatarWorkers | undefined;
-  if (role !== 'api') {
-    workers = await startWorkers({ config, connection: track(createQueueRedis(config.redis.queue)), cache, store, logger, metrics, clock });
-  }
+  let workerConnection: RedisClient | undefined;
+  if (role !== 'api') workerConnection = track(createQueueRedis(config.redis.queue), 'redis (workers)');
 
   let handler: RequestListener;
   let recent: RecentRequests | undefined;
@@ -99,33 +146,52 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
       avatars,
       batches: createWarmBatches(cache, prefix, queues, config.jobs.maxWarmBacklog),
       queues,
-      readiness: createReadiness(cache, queues, upstream),
+      readiness: readinessFor(queueProbe!),
       metrics,
       logger,
       defaultSize: config.defaultSize,
       security: config.security,
       demoPage: config.demoPage,
+      metricsHere,
     });
     handler = createFastPath(avatars, app, metrics, { defaultSize: config.defaultSize, signingKey: config.security.signingKey });
   } else {
-    // A worker answers only liveness and metrics.
-    handler = express().disable('x-powered-by').use(livenessRouter(metrics));
+    // A worker answers health, readiness (its Redis) and metrics.
+    const connection = workerConnection!;
+    handler = express()
+      .disable('x-powered-by')
+      .use(healthRouter(readinessFor({ connection, run: () => connection.ping() }), metrics, { metricsHere }));
   }
-  const server = await listen(handler, role === 'worker' ? config.workerPort : config.port, config.host);
 
-  const { port } = server.address() as AddressInfo;
-  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  let server: Server | undefined;
+  let metricsServer: Server | undefined;
+  try {
+    server = await listen(handler, role === 'worker' ? config.workerPort : config.port, config.host);
+    if (!metricsHere) metricsServer = await listen(express().disable('x-powered-by').use(metricsRouter(metrics)), config.metricsPort!, config.host);
+  } catch (err) {
+    server?.close();
+    for (const connection of connections) connection.disconnect();
+    recent?.close().catch(() => undefined);
+    throw err;
+  }
+
+  const workers: AvatarWorkers | undefined = workerConnection
+    ? startWorkers({ config, connection: workerConnection, cache, store, logger, metrics, clock, outages })
+    : undefined;
+  const ready = Promise.all([workers?.ready, events?.ready]).then(() => undefined);
+
   return {
-    url: `http://${host}:${port}`,
+    url: urlOf(server, config.host),
+    metricsUrl: metricsServer ? urlOf(metricsServer, config.host) : undefined,
+    ready,
     async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await closed;
-      await recent?.close();
-      await workers?.close();
-      await events?.close();
-      await queues?.close();
-      await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
+      const timeoutMs = config.shutdownTimeoutMs;
+      // Requests and jobs finish side by side, each within the same deadline.
+      await Promise.all([closeServer(server, timeoutMs), closeServer(metricsServer, timeoutMs), workers?.close(timeoutMs)]);
+      // What is left only talks to Redis: a moment, then the connections are cut whether Redis answers or not.
+      await settleWithin(Promise.all([recent?.close(), events?.close(), queues?.close()]), 1000);
+      await settleWithin(Promise.all(connections.map((c) => c.quit())), 1000);
+      for (const connection of connections) connection.disconnect();
     },
   };
 }

@@ -1,6 +1,8 @@
 import { Queue, Worker } from 'bullmq';
 import type { AvatarStore } from '../src/avatar/store';
 import type { Clock } from '../src/clock';
+import type { OutageLog } from '../src/outage-log';
+import { settleWithin } from '../src/settle';
 import type { Config } from '../src/config';
 import { freshnessPolicy } from '../src/avatar/freshness';
 import { createBreaker } from '../src/greenapi/breaker';
@@ -27,14 +29,22 @@ export interface WorkerDeps {
   store: AvatarStore;
   logger: Logger;
   clock: Clock;
+  /** Where Redis trouble of the queue objects is reported (state changes, not every retry). */
+  outages: OutageLog;
 }
 
 export interface AvatarWorkers {
-  /** Finish the jobs in hand, take no new ones. */
-  close(): Promise<void>;
+  /** Resolves once the workers are connected and take jobs (never, while Redis is down). */
+  ready: Promise<void>;
+  /**
+   * Takes no new jobs and gives the jobs in hand `timeoutMs` to finish, then closes anyway: what is left is
+   * taken up by other workers through BullMQ's stalled-job check.
+   */
+  close(timeoutMs: number): Promise<void>;
 }
 
-export async function startWorkers({ config, connection, cache, store, logger, metrics, clock }: WorkerDeps): Promise<AvatarWorkers> {
+/** Starts the workers without waiting for Redis: they connect (and reconnect) in the background. */
+export function startWorkers({ config, connection, cache, store, logger, metrics, clock, outages }: WorkerDeps): AvatarWorkers {
   const { keyPrefix, queuePrefix: prefix } = config.redis;
   const breaker = createBreaker(cache, keyPrefix, config.greenApi.cooldowns);
   const { instances, timeoutMs, ratePerSec } = config.greenApi;
@@ -68,7 +78,7 @@ export async function startWorkers({ config, connection, cache, store, logger, m
   const resolveQueue = new Queue<ResolveJob, JobOutcome>(QUEUE_NAMES.resolve, {
     connection,
     prefix,
-    defaultJobOptions: jobDefaults(config.jobs.attempts, config.jobs.backoffMs),
+    defaultJobOptions: jobDefaults(config.jobs),
   });
   const deps = {
     store,
@@ -101,35 +111,42 @@ export async function startWorkers({ config, connection, cache, store, logger, m
     stalledInterval: config.jobs.lockMs,
   });
 
-  const maintenance = await startMaintenance(config, connection, cache, resolveQueue, clock);
+  const maintenance = startMaintenance(config, connection, cache, resolveQueue, clock, logger);
+  const workers = [resolveWorker, renderWorker, maintenance.worker];
+  for (const queue of [resolveQueue, maintenance.queue]) queue.on('error', (err) => outages.failed(`queue ${queue.name}`, err));
 
-  for (const worker of [resolveWorker, renderWorker, maintenance.worker]) {
+  for (const worker of workers) {
     worker.on('failed', (job, err) => {
       const final = !job || job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError';
       if (final) metrics.jobsFailed.inc({ queue: worker.name });
-      logger[final ? 'error' : 'warn']({ queue: worker.name, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, final ? 'job failed' : 'job attempt failed');
+      const chatId = (job?.data as { chatId?: string } | undefined)?.chatId;
+      logger[final ? 'error' : 'warn']({ queue: worker.name, jobId: job?.id, chatId, attempt: job?.attemptsMade, err: err.message }, final ? 'job failed' : 'job attempt failed');
     });
-    worker.on('error', (err) => logger.error({ queue: worker.name, err: err.message }, 'worker error'));
+    worker.on('error', (err) => outages.failed(`worker ${worker.name}`, err));
   }
-  await Promise.all([resolveWorker.waitUntilReady(), renderWorker.waitUntilReady(), maintenance.worker.waitUntilReady()]);
 
   return {
-    async close() {
-      await Promise.all([resolveWorker.close(), renderWorker.close(), maintenance.worker.close()]);
-      await Promise.all([resolveQueue.close(), maintenance.queue.close()]);
+    ready: Promise.all(workers.map((w) => w.waitUntilReady())).then(() => undefined),
+    async close(timeoutMs) {
+      if (!(await settleWithin(Promise.all(workers.map((w) => w.close())), timeoutMs))) {
+        logger.warn({ timeoutMs }, 'shutdown: jobs still running after SHUTDOWN_TIMEOUT_MS; closing anyway (other workers take them up)');
+        await settleWithin(Promise.all(workers.map((w) => w.close(true))), 1000);
+      }
+      await settleWithin(Promise.all([resolveQueue.close(), maintenance.queue.close()]), 1000);
     },
   };
 }
 
 /** The keep-fresh job, repeated every REFRESH_CHECK_SECONDS by a BullMQ job scheduler (off with REFRESH_AHEAD_SECONDS=0). */
-async function startMaintenance(config: Config, connection: RedisClient, cache: RedisClient, resolveQueue: Queue<ResolveJob, JobOutcome>, clock: Clock) {
+function startMaintenance(config: Config, connection: RedisClient, cache: RedisClient, resolveQueue: Queue<ResolveJob, JobOutcome>, clock: Clock, logger: Logger) {
   const { keyPrefix, queuePrefix: prefix } = config.redis;
-  const queue = new Queue(QUEUE_NAMES.maintenance, { connection, prefix, defaultJobOptions: { removeOnComplete: true, removeOnFail: 100 } });
-  if (config.refreshAhead.seconds > 0) {
-    await queue.upsertJobScheduler(REFRESH_AHEAD_SCHEDULER, { every: config.refreshAhead.checkSeconds * 1000 }, { name: REFRESH_AHEAD_SCHEDULER });
-  } else {
-    await queue.removeJobScheduler(REFRESH_AHEAD_SCHEDULER);
-  }
+  const queue = new Queue(QUEUE_NAMES.maintenance, { connection, prefix, defaultJobOptions: { removeOnComplete: true, removeOnFail: config.jobs.failedKeep } });
+  // The connection queues the command until Redis answers: this never blocks the start.
+  const schedule =
+    config.refreshAhead.seconds > 0
+      ? queue.upsertJobScheduler(REFRESH_AHEAD_SCHEDULER, { every: config.refreshAhead.checkSeconds * 1000 }, { name: REFRESH_AHEAD_SCHEDULER })
+      : queue.removeJobScheduler(REFRESH_AHEAD_SCHEDULER);
+  schedule.catch((err: Error) => logger.warn({ err: err.message }, 'could not set up the keep-fresh schedule'));
   const refresh = createRefreshAhead(cache, keyPrefix, resolveQueue, clock, {
     aheadSeconds: config.refreshAhead.seconds,
     recentSeconds: config.ttl.avatarSeconds,

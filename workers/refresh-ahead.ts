@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { RedisClient } from '../src/redis';
 import { createKeys } from '../src/avatar/keys';
 import type { Clock } from '../src/clock';
-import { PRIORITY, resolveJobId, type JobOutcome, type ResolveJob } from '../src/queue/jobs';
+import { onceAt, PRIORITY, resolveKey, type JobOutcome, type ResolveJob } from '../src/queue/jobs';
 
 export interface RefreshAheadOptions {
   /** Answers expiring within this many seconds are refreshed (at most half of each answer's lifetime). */
@@ -43,7 +43,7 @@ export function createRefreshAhead(
       due.map((chatId) => ({
         name: 'resolve',
         data: { chatId, force: true },
-        opts: { jobId: resolveJobId(chatId), priority: PRIORITY.background },
+        opts: onceAt(resolveKey(chatId), PRIORITY.background),
       })),
     );
     return { status: `refreshed ${due.length}` };

@@ -7,7 +7,7 @@ import type { BudgetKind, ClientLimiter } from '../security/client-limiter';
 import type { RecentRequests } from '../warm/recent';
 import { AppError } from '../errors';
 import { PIPELINE_VERSION } from '../images/render';
-import { renderJobId } from '../queue/jobs';
+import { renderKey } from '../queue/jobs';
 import type { Placeholders } from './placeholder';
 import type { AvatarRequest } from './request';
 import {
@@ -87,7 +87,7 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
   });
   const memoryEnabled = options.memoryCache.maxBytes > 0 && options.memoryCache.ttlMs > 0;
   // One background refresh per stale answer per process (keyed by the answer's version, so the next stale
-  // answer refreshes again); BullMQ's jobId dedupes across processes.
+  // answer refreshes again); BullMQ's deduplication id dedupes across processes.
   const refreshing = new LRUCache<string, true>({ max: 10_000, ttl: 30_000 });
 
   function remember(cacheKey: string, chatId: string, response: AvatarResponse, freshUntil: number): void {
@@ -195,7 +195,7 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
     if (!variant) {
       if (cache === 'HIT') cache = 'MISS';
       const job = { chatId: req.chatId, hash: meta.hash, size: req.size, format: req.format };
-      const { retryAfter, outcome } = await admitted('render', renderJobId(job), waiter.isRendering(job), clientIp, () => waiter.render(job, waitLeft()));
+      const { retryAfter, outcome } = await admitted('render', renderKey(job), waiter.isRendering(job), clientIp, () => waiter.render(job, waitLeft()));
       variant = (await store.read(req.chatId, req.size, req.format)).variant;
       if (!variant) return outcome ? unresolved(req, outcome, cache) : rateLimited(req, 'render', retryAfter);
     }

@@ -7,6 +7,8 @@ import type { AvatarService } from '../avatar/service';
 import { negotiateFormat } from '../avatar/variant';
 import type { Metrics } from '../metrics';
 import { hasValidSignature } from '../security/signing';
+import { requestIdOf } from './request-id';
+import { countServed } from './served';
 
 /**
  * The key under which a ready response is kept in memory: the request URL exactly as received (so a hit
@@ -56,7 +58,9 @@ function parse(url: string, accept: string | undefined, { defaultSize, signingKe
  */
 export function createFastPath(avatars: AvatarService, app: RequestListener, metrics: Metrics, options: FastPathOptions): RequestListener {
   function answer(req: IncomingMessage, res: ServerResponse, response: AvatarResponse, started: number): void {
+    res.setHeader('X-Request-Id', requestIdOf(req));
     sendAvatar(req, res, response);
+    countServed(metrics, response);
     metrics.avatarLookups.inc({ result: 'hit' });
     metrics.httpDuration.observe({ route: '/avatar/:file', status: String(res.statusCode), cache: 'HIT' }, (performance.now() - started) / 1000);
   }

@@ -1,5 +1,5 @@
 import type { Job, Queue, QueueEvents } from 'bullmq';
-import { PRIORITY, renderJobId, resolveJobId, type JobOutcome, type RenderJob } from './jobs';
+import { onceAt, PRIORITY, renderKey, resolveKey, type JobOutcome, type RenderJob } from './jobs';
 import type { AvatarQueueEvents, AvatarQueues } from './queues';
 
 /**
@@ -30,7 +30,7 @@ function timer(ms: number): { promise: Promise<WaitOutcome>; cancel(): void } {
 }
 
 /**
- * Enqueue-and-wait with two layers of deduplication: a deterministic jobId makes one job per key across
+ * Enqueue-and-wait with two layers of deduplication: a deduplication id makes one job per key across
  * all processes, and one promise per key in this process makes concurrent requests share one wait.
  */
 export interface JobWaiterOptions {
@@ -62,9 +62,10 @@ export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents,
     return false;
   }
 
-  async function addAndWait<T>(queue: Queue<T, JobOutcome>, queueEvents: QueueEvents, jobId: string, data: T): Promise<WaitOutcome> {
+  async function addAndWait<T>(queue: Queue<T, JobOutcome>, queueEvents: QueueEvents, key: string, data: T): Promise<WaitOutcome> {
     if (await backlogFull(queue as Queue<unknown, JobOutcome>)) return 'backlog';
-    const job = (await queue.add(queue.name as never, data as never, { jobId, priority: PRIORITY.interactive })) as Job<T, JobOutcome>;
+    // A job already doing this work is returned instead of a new one, and waited for.
+    const job = (await queue.add(queue.name as never, data as never, onceAt(key, PRIORITY.interactive))) as Job<T, JobOutcome>;
     try {
       await job.waitUntilFinished(queueEvents, maxWaitMs);
       return 'finished';
@@ -74,11 +75,11 @@ export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents,
     }
   }
 
-  function shared(jobId: string, start: () => Promise<WaitOutcome>, waitMs: number): Promise<WaitOutcome> {
-    let wait = waits.get(jobId);
+  function shared(key: string, start: () => Promise<WaitOutcome>, waitMs: number): Promise<WaitOutcome> {
+    let wait = waits.get(key);
     if (!wait) {
-      wait = start().finally(() => waits.delete(jobId));
-      waits.set(jobId, wait);
+      wait = start().finally(() => waits.delete(key));
+      waits.set(key, wait);
     }
     const own = timer(waitMs);
     return Promise.race([wait, own.promise]).finally(own.cancel);
@@ -86,17 +87,17 @@ export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents,
 
   return {
     resolve(chatId, waitMs) {
-      const jobId = resolveJobId(chatId);
-      return shared(jobId, () => addAndWait(queues.resolve, events.resolve, jobId, { chatId }), waitMs);
+      const key = resolveKey(chatId);
+      return shared(key, () => addAndWait(queues.resolve, events.resolve, key, { chatId }), waitMs);
     },
     render(job, waitMs) {
-      const jobId = renderJobId(job);
-      return shared(jobId, () => addAndWait(queues.render, events.render, jobId, job), waitMs);
+      const key = renderKey(job);
+      return shared(key, () => addAndWait(queues.render, events.render, key, job), waitMs);
     },
     async refresh(chatId) {
-      await queues.resolve.add('resolve', { chatId }, { jobId: resolveJobId(chatId), priority: PRIORITY.background });
+      await queues.resolve.add('resolve', { chatId }, onceAt(resolveKey(chatId), PRIORITY.background));
     },
-    isResolving: (chatId) => waits.has(resolveJobId(chatId)),
-    isRendering: (job) => waits.has(renderJobId(job)),
+    isResolving: (chatId) => waits.has(resolveKey(chatId)),
+    isRendering: (job) => waits.has(renderKey(job)),
   };
 }

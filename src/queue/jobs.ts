@@ -1,4 +1,4 @@
-import type { DefaultJobOptions } from 'bullmq';
+import type { DefaultJobOptions, JobsOptions } from 'bullmq';
 import type { Format } from '../avatar/variant';
 
 /** Job names, payloads and ids: the contract between the API and the workers. No secrets in job data. */
@@ -28,25 +28,29 @@ export interface JobOutcome {
 }
 
 /**
- * Deterministic ids, so one job per chatId (or per variant) exists at a time across every process.
- * BullMQ refuses ids that look like integers or contain ':'; chatIds are `<digits>@c.us`, hashes are hex.
+ * The work a job does, as a deduplication id: while a job for it is waiting or running, adding another
+ * joins that one (across every process). Job ids are BullMQ's own, so failed jobs can be kept for
+ * inspection while the same work may run again later.
  */
-export const resolveJobId = (chatId: string): string => `resolve-${chatId}`;
-export const renderJobId = (job: Pick<RenderJob, 'hash' | 'size' | 'format'>): string =>
-  `render-${job.hash.slice(0, 32)}-${job.size}-${job.format}`;
+export const resolveKey = (chatId: string): string => `resolve-${chatId}`;
+export const renderKey = (job: Pick<RenderJob, 'hash' | 'size' | 'format'>): string => `render-${job.hash.slice(0, 32)}-${job.size}-${job.format}`;
+
+/** Options of a job that does `key`'s work once at a time. */
+export const onceAt = (key: string, priority: number): JobsOptions => ({ deduplication: { id: key }, priority });
 
 /** Interactive misses go first; background refreshes and warming wait behind them (lower = sooner). */
 export const PRIORITY = { interactive: 1, background: 10 } as const;
 
 /**
- * Finished jobs are removed, so the same deterministic id can run again later (a refresh). The answer
- * lives in the cache, not in the job; a final failure leaves a short-lived failure marker instead.
+ * Completed jobs are removed (the answer lives in the cache, not in the job); the last `failedKeep` failed
+ * jobs are kept for inspection (dashboard, metrics). A final failure also leaves a short-lived failure marker,
+ * so requests do not start the same failing work again at once.
  */
-export function jobDefaults(attempts: number, backoffMs: number): DefaultJobOptions {
+export function jobDefaults({ attempts, backoffMs, failedKeep }: { attempts: number; backoffMs: number; failedKeep: number }): DefaultJobOptions {
   return {
     attempts,
     backoff: { type: 'exponential', delay: backoffMs, jitter: 0.5 },
     removeOnComplete: true,
-    removeOnFail: true,
+    removeOnFail: { count: failedKeep },
   };
 }

@@ -6,6 +6,8 @@ import { AppError } from '../errors';
 import { clientIp } from '../security/client-ip';
 import { hasValidSignature } from '../security/signing';
 import { responseCacheKey, takePrefetchedRead } from '../http/fast-path';
+import { countServed } from '../http/served';
+import type { Metrics } from '../metrics';
 
 export interface AvatarRouteOptions {
   defaultSize: number;
@@ -13,7 +15,7 @@ export interface AvatarRouteOptions {
   signingKey?: string;
 }
 
-export function avatarRouter(service: AvatarService, { defaultSize, signingKey }: AvatarRouteOptions): Router {
+export function avatarRouter(service: AvatarService, metrics: Metrics, { defaultSize, signingKey }: AvatarRouteOptions): Router {
   const router = Router();
   // One segment: `<id>.<format>` or `<id>`; the id/format split is ours (Express's `:id.:format` is greedy).
   router.get('/avatar/:file', async (req, res) => {
@@ -25,7 +27,9 @@ export function avatarRouter(service: AvatarService, { defaultSize, signingKey }
     const request = parseAvatarRequest(req.params.file, query, req.headers.accept, defaultSize);
     const cacheKey = responseCacheKey(req.originalUrl, request.negotiated ? request.format : undefined);
     const read = takePrefetchedRead(req);
-    sendAvatar(req, res, await service.serve(request, { clientIp: clientIp(req), cacheKey, log: req.log, read }));
+    const response = await service.serve(request, { clientIp: clientIp(req), cacheKey, log: req.log, read });
+    sendAvatar(req, res, response);
+    countServed(metrics, response);
   });
   router.all('/avatar/:file', () => {
     throw new AppError(405, 'method_not_allowed', 'use GET or HEAD', { Allow: 'GET, HEAD' });

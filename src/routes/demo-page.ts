@@ -77,6 +77,8 @@ export function demoPageRouter(contacts: string[], signingKey?: string): Router 
   router.get('/', (_req, res) => {
     res
       .set('Content-Security-Policy', "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action 'none'")
+      // Revalidated on every visit: the page changes with the service.
+      .set('Cache-Control', 'no-cache')
       .type('html')
       .send(page);
   });

@@ -1,24 +1,35 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { Metrics } from '../metrics';
 import type { Readiness } from '../readiness';
 
-/** `/healthz` (process alive) and `/metrics` (Prometheus): open to load balancers and scrapers. */
-export function livenessRouter(metrics: Metrics): Router {
+/** Health answers describe this moment: no cache (a shared cache must never keep a /healthz). */
+const noStore: RequestHandler = (_req, res, next) => {
+  res.set('Cache-Control', 'no-store');
+  next();
+};
+
+/** `/metrics` (Prometheus). */
+export function metricsRouter(metrics: Metrics): Router {
   const router = Router();
-  router.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  router.get('/metrics', async (_req, res) => {
+  router.get('/metrics', noStore, async (_req, res) => {
     res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   return router;
 }
 
-export function healthRouter(readiness: Readiness, metrics: Metrics): Router {
-  const router = livenessRouter(metrics);
-  router.get('/readyz', async (_req, res) => {
-    const { ready, parts } = await readiness.check();
-    res.status(ready ? 200 : 503).set('Cache-Control', 'no-store').json({ status: ready ? 'ok' : 'unavailable', ...parts });
+/**
+ * `/healthz` (the process runs), `/readyz` (its Redis answers) and, unless it has a port of its own
+ * (METRICS_PORT), `/metrics`: for load balancers, orchestrators and scrapers.
+ */
+export function healthRouter(readiness: Readiness, metrics: Metrics, { metricsHere }: { metricsHere: boolean }): Router {
+  const router = Router();
+  router.get('/healthz', noStore, (_req, res) => {
+    res.json({ status: 'ok' });
   });
+  router.get('/readyz', noStore, async (_req, res) => {
+    const { ready, parts } = await readiness.check();
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'unavailable', ...parts });
+  });
+  if (metricsHere) router.use(metricsRouter(metrics));
   return router;
 }

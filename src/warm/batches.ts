@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '../redis';
 import { createKeys } from '../avatar/keys';
 import type { AvatarQueues } from '../queue/queues';
-import { PRIORITY, resolveJobId } from '../queue/jobs';
+import { onceAt, PRIORITY, resolveKey } from '../queue/jobs';
 
 /** Batch records expire after a day. */
 const BATCH_TTL_SECONDS = 86_400;
@@ -91,7 +91,7 @@ export function createWarmBatches(redis: RedisClient, keyPrefix: string, queues:
             name: 'resolve',
             data: { chatId, force, batchId },
             // Below interactive misses: a page view is never stuck behind a batch.
-            opts: { jobId: resolveJobId(chatId), priority: PRIORITY.background },
+            opts: onceAt(resolveKey(chatId), PRIORITY.background),
           })),
         );
       }

@@ -113,6 +113,7 @@ export async function startStack({ env = {}, role = 'all', clock }: StackOptions
     },
   });
   const runtime = await startRuntime(config, role, createLogger(config.logLevel, sink), clock);
+  await runtime.ready;
   const redis = new Redis(REDIS_URL);
   return {
     url: runtime.url ?? '',

@@ -38,8 +38,8 @@ describeWithRedis('health and readiness against a Redis that goes away', () => {
     const ready = await request(stack.url).get('/readyz');
     expect(ready.status).toBe(503);
     expect(ready.body.status).toBe('unavailable');
-    expect(ready.body.redis).toMatch(/^down/);
-    expect(ready.body.queue).toMatch(/^down/);
+    expect(ready.body.redis).toMatch(/^unreachable \(/);
+    expect(ready.body.queue).toMatch(/^unreachable \(/);
     expect((await request(stack.url).get('/healthz')).status).toBe(200);
 
     // A response still in this process's memory keeps being served.
