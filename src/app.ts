@@ -48,6 +48,8 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
   };
 }
 
+const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
 /** A request id on every log line of a request; hits and revalidations are not logged (they are nearly all traffic). */
 function requestLogging(logger: Logger): RequestHandler {
   return pinoHttp({
@@ -57,9 +59,11 @@ function requestLogging(logger: Logger): RequestHandler {
       res.setHeader('X-Request-Id', id);
       return id;
     },
-    customLogLevel: (_req, res, err) => {
+    customLogLevel: (req, res, err) => {
       if (err || res.statusCode >= 500) return 'error';
       if (res.statusCode >= 400) return 'warn';
+      // Probes and scrapes come every few seconds: only their failures are worth a line.
+      if (QUIET_PATHS.has((req.url ?? '').split('?')[0]!)) return 'silent';
       return res.getHeader('x-cache') === 'HIT' || res.statusCode === 304 ? 'silent' : 'info';
     },
     serializers: {

@@ -63,11 +63,25 @@ function instanceGauges({ idInstances, breaker }: UpstreamInstances, registers: 
   quotaGauge('avatar_greenapi_quota_total', 'A plan limit (invoke: GetAvatar calls, correspondents: chats), as the last HTTP 466 said', 'total');
 }
 
-export function createMetrics(queues: Queue[] = [], upstream?: UpstreamInstances): Metrics {
+/** Whether each of the process's Redis connections is up right now (by name). */
+export type ConnectionStates = () => Record<string, boolean>;
+
+export function createMetrics(queues: Queue[] = [], upstream?: UpstreamInstances, connections?: ConnectionStates): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
   if (upstream) instanceGauges(upstream, registers);
+  if (connections) {
+    new Gauge({
+      name: 'avatar_redis_up',
+      help: "1 while this process's Redis connection is ready, 0 while it is not",
+      labelNames: ['connection'],
+      registers,
+      collect() {
+        for (const [connection, up] of Object.entries(connections())) this.set({ connection }, up ? 1 : 0);
+      },
+    });
+  }
   new Gauge({
     name: 'avatar_queue_jobs',
     help: 'Jobs per queue and state',

@@ -15,7 +15,7 @@ import { createOutageLog, type OutageLog } from './outage-log';
 import { createJobWaiter } from './queue/job-waiter';
 import { createQueueEvents, createQueues, type AvatarQueueEvents, type AvatarQueues } from './queue/queues';
 import { createReadiness, type RedisProbe } from './readiness';
-import { createCacheRedis, createQueueRedis, watchConnection, type RedisClient } from './redis';
+import { connectionTrouble, createCacheRedis, createQueueRedis, watchConnection, type RedisClient } from './redis';
 import { healthRouter, metricsRouter } from './routes/health';
 import { createFastPath } from './http/fast-path';
 import { createClientLimiter } from './security/client-limiter';
@@ -84,9 +84,11 @@ async function closeServer(server: Server | undefined, timeoutMs: number): Promi
 export async function startRuntime(config: Config, role: Role, logger: Logger, clock: Clock = systemClock): Promise<Runtime> {
   const outages = createOutageLog(logger);
   const connections: RedisClient[] = [];
+  const named = new Map<string, RedisClient>();
   const track = <T extends RedisClient>(redis: T, part: string): T => {
     watchConnection(redis, part, outages);
     connections.push(redis);
+    named.set(part, redis);
     return redis;
   };
   const prefix = config.redis.keyPrefix;
@@ -110,7 +112,9 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
     // BullMQ 6 has no queue.client: a bounded real command proves the queue's Redis answers.
     queueProbe = { connection: producer, run: () => resolveQueue.getJobCounts('waiting') };
   }
-  const metrics = createMetrics(queues ? [queues.resolve, queues.render, queues.maintenance] : [], upstream);
+  const metrics = createMetrics(queues ? [queues.resolve, queues.render, queues.maintenance] : [], upstream, () =>
+    Object.fromEntries([...named].map(([part, redis]) => [part, connectionTrouble(redis) === undefined])),
+  );
   const readinessFor = (queue: RedisProbe) => createReadiness({ redis: redisProbe, queue }, upstream, config.redis.commandTimeoutMs);
   const metricsHere = config.metricsPort === undefined;
 

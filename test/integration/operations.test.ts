@@ -1,5 +1,8 @@
 import request from 'supertest';
-import { deletePrefix, startStack, type Stack } from '../helpers/stack';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { startRuntime } from '../../src/runtime';
+import { deletePrefix, eventually, fakeUpstreamEnv, startFakes, startStack, type Stack } from '../helpers/stack';
 import { get } from '../helpers/http';
 import { Redis } from 'ioredis';
 
@@ -91,3 +94,80 @@ describe('cache and queue on two Redis databases (REDIS_URL, QUEUE_REDIS_URL)', 
   });
 });
 
+
+describe('failed jobs', () => {
+  it('are kept for inspection and counted, while a request after FAILURE_BACKOFF_SECONDS makes a new call', async () => {
+    const stack = await startStack({ env: { JOB_ATTEMPTS: '1', FAILURE_BACKOFF_SECONDS: '1', ADMIN_TOKEN: 'admin-token-0123456789abcdef' } });
+    try {
+      stack.green.set('11006200001@c.us', { kind: 'http', status: 500 });
+      expect((await get(stack.url, '/avatar/11006200001.webp')).headers['x-avatar-status']).toMatch(/^(pending|error)$/);
+      await eventually(async () => sample((await request(stack.url).get('/metrics')).text, 'avatar_queue_jobs', 'queue="resolve",state="failed"') === 1, 5000);
+      const dashboard = await request(stack.url)
+        .get('/admin/queues/api/queues?activeQueue=resolve&status=failed')
+        .set('Authorization', 'Bearer admin-token-0123456789abcdef');
+      expect(dashboard.headers['x-powered-by']).toBeUndefined();
+      const resolveQueue = (dashboard.body.queues as { name: string; jobs: { data: { chatId: string }; failedReason: string }[] }[]).find((q) => q.name === 'resolve')!;
+      expect(resolveQueue.jobs).toEqual([expect.objectContaining({ data: { chatId: '11006200001@c.us' }, failedReason: 'GetAvatar upstream error (HTTP 500)' })]);
+      expect((dashboard.body.queues as { name: string }[]).map((q) => q.name)).toEqual(expect.arrayContaining(['resolve', 'render', 'maintenance']));
+
+      // Within the back-off: no new call. After it: a new resolve, although the failed job is still kept.
+      expect((await get(stack.url, '/avatar/11006200001.webp')).headers['x-avatar-status']).toBe('error');
+      expect(stack.green.callsFor('11006200001@c.us')).toBe(1);
+      stack.green.set('11006200001@c.us', { kind: 'no-avatar' });
+      await eventually(async () => (await get(stack.url, '/avatar/11006200001.webp')).headers['x-avatar-status'] === 'no-avatar', 5000, 200);
+      expect(stack.green.callsFor('11006200001@c.us')).toBe(2);
+      expect(sample((await request(stack.url).get('/metrics')).text, 'avatar_queue_jobs', 'queue="resolve",state="failed"')).toBe(1);
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
+describe('operator-facing headers and endpoints', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { DEMO_PAGE: 'true', DEMO_CONTACTS: '11001234567' } });
+  });
+  afterAll(() => stack.close());
+
+  it('never lets a shared cache keep health, readiness or metrics; the demo page is revalidated', async () => {
+    for (const path of ['/healthz', '/readyz', '/metrics']) expect((await request(stack.url).get(path)).headers['cache-control']).toBe('no-store');
+    expect((await request(stack.url).get('/')).headers['cache-control']).toBe('no-cache');
+  });
+
+  it('echoes X-Request-Id on every response, fast-path hits included', async () => {
+    stack.green.set('11006300001@c.us', { kind: 'no-avatar' });
+    await get(stack.url, '/avatar/11006300001.webp');
+    const hit = await get(stack.url, '/avatar/11006300001.webp', { 'X-Request-Id': 'hit-42' });
+    expect(hit.headers['x-cache']).toBe('HIT');
+    expect(hit.headers['x-request-id']).toBe('hit-42');
+    expect((await get(stack.url, '/avatar/11006300001.webp')).headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await request(stack.url).get('/healthz').set('X-Request-Id', 'health-1')).headers['x-request-id']).toBe('health-1');
+  });
+
+  it('counts placeholders by status, hits included', async () => {
+    stack.green.set('11006300002@c.us', { kind: 'not-on-whatsapp' });
+    for (let i = 0; i < 3; i++) await get(stack.url, '/avatar/11006300002.webp');
+    const text = (await request(stack.url).get('/metrics')).text;
+    expect(sample(text, 'avatar_placeholders_total', 'status="not-on-whatsapp"')).toBe(3);
+  });
+});
+
+describe('METRICS_PORT', () => {
+  it('serves /metrics on a port of its own, and no longer on the public one', async () => {
+    const fakes = await startFakes();
+    const runtime = await startRuntime(loadConfig({ ...fakeUpstreamEnv(fakes, fakes.prefix), METRICS_PORT: '0', LOG_LEVEL: 'silent' }), 'all', createLogger('silent'));
+    try {
+      await runtime.ready;
+      expect(runtime.metricsUrl).toBeDefined();
+      const metrics = await request(runtime.metricsUrl!).get('/metrics');
+      expect(metrics.status).toBe(200);
+      expect(metrics.text).toContain('avatar_cache_lookups_total');
+      expect((await request(runtime.url).get('/metrics')).status).toBe(404);
+      expect((await request(runtime.metricsUrl!).get('/avatar/11001234567.webp')).status).toBe(404);
+    } finally {
+      await runtime.close();
+      await fakes.close();
+    }
+  });
+});

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { get } from '../helpers/http';
 import { freePort } from '../helpers/redis-server';
 import { spawnService } from '../helpers/service-process';
@@ -51,4 +53,36 @@ describe('API_PROCESSES', () => {
       await close();
     }
   });
+});
+
+describe('npm start, start:api and start:worker', () => {
+  it('started together, they build once (the other waits for that build) and both run', async () => {
+    const { green, images, prefix, close } = await startFakes();
+    const root = path.resolve(__dirname, '../..');
+    const start = (args: string[], port: string) =>
+      spawn(process.execPath, [path.join(root, 'scripts/start.mjs'), ...args], {
+        cwd: root,
+        env: { PATH: process.env.PATH ?? '', ...fakeUpstreamEnv({ green, images }, prefix), LOG_LEVEL: 'info', PORT: port, WORKER_PORT: port },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    const children = [start(['--role', 'api'], String(await freePort())), start(['--role', 'worker'], String(await freePort()))];
+    const outputs = children.map((child) => {
+      let text = '';
+      child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      return () => text;
+    });
+    try {
+      await eventually(() => outputs.every((text) => text().includes('"msg":"avatar-cdn started"')), 60_000, 100);
+      const all = outputs.map((text) => text()).join('');
+      expect(all.match(/build: compiling TypeScript/g)).toHaveLength(1);
+      expect(all.match(/build: already built by a start running alongside/g)).toHaveLength(1);
+      const exits = children.map((child) => new Promise((resolve) => child.once('exit', resolve)));
+      for (const child of children) child.kill('SIGTERM');
+      expect(await Promise.all(exits)).toEqual([0, 0]);
+    } finally {
+      for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+      await close();
+    }
+  }, 90_000);
 });
