@@ -37,9 +37,6 @@ async function load(url: string, options: Partial<autocannon.Options> = {}): Pro
   return autocannon({ url, connections: CONNECTIONS, duration: DURATION, ...options });
 }
 
-function started(service: ServiceProcess): Promise<string> {
-  return service.logLine('avatar-cdn started').then((line) => line.url as string);
-}
 
 function baseline(kind: 'http' | 'express', bodyFile: string): Promise<{ url: string; pid: number; stop(): void }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'baselines.ts'), kind, bodyFile], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -73,7 +70,7 @@ async function main(): Promise<void> {
   const prefix = `bench-${randomBytes(3).toString('hex')}`;
   const env = {
     ...fakeUpstreamEnv({ green, images }, prefix, REDIS_URL),
-    // `started()` waits for the service's "avatar-cdn started" info line.
+    // `ready()` waits for the service's "avatar-cdn started" info line, then for /readyz.
     LOG_LEVEL: 'info',
     GREEN_API_RATE_PER_SEC: '1000',
     MISS_RATE_PER_MIN: '0',
@@ -87,7 +84,7 @@ async function main(): Promise<void> {
     // --- hits against baselines ---
     const service = spawnService(env, [], { built: true });
     services.push(service);
-    const base = await started(service);
+    const base = await service.ready();
     const hot = `${base}/avatar/11001234567.webp`;
     const first = await fetch(hot);
     const body = Buffer.from(await first.arrayBuffer());
@@ -110,13 +107,13 @@ async function main(): Promise<void> {
 
     const redisOnly = spawnService({ ...env, MEMORY_CACHE_MB: '0' }, [], { built: true });
     services.push(redisOnly);
-    const redisBase = await started(redisOnly);
+    const redisBase = await redisOnly.ready();
     const redisHit = await load(`${redisBase}/avatar/11001234567.webp`);
     redisOnly.child.kill('SIGTERM');
 
     const twoApis = spawnService({ ...env, MEMORY_CACHE_MB: '64', API_PROCESSES: '2', PORT: String(await freePort()) }, [], { built: true });
     services.push(twoApis);
-    const twoBase = await started(twoApis);
+    const twoBase = await twoApis.ready();
     await fetch(`${twoBase}/avatar/11001234567.webp`);
     const twoHit = await load(`${twoBase}/avatar/11001234567.webp`);
     twoApis.child.kill('SIGTERM');
@@ -187,7 +184,7 @@ async function main(): Promise<void> {
     await pipeline.exec();
     const memoryService = spawnService({ ...env, KEY_PREFIX: memoryPrefix, MEMORY_CACHE_MB: '64' }, [], { built: true });
     services.push(memoryService);
-    const memoryBase = await started(memoryService);
+    const memoryBase = await memoryService.ready();
     const idle = peakRssMb(memoryService.child.pid!);
     const spread = await load(memoryBase, {
       duration: DURATION * 2,

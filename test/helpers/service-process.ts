@@ -10,8 +10,13 @@ export interface ServiceProcess {
   stderr: string[];
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
-  /** Resolves with the first log line matching `msg`. */
+  /** Resolves with the first log line matching `msg` (already written, or to come). */
   logLine(msg: string): Promise<Record<string, unknown>>;
+  /**
+   * The service's URL once it is started and its /readyz says 200. The port opens before Redis answers;
+   * like an orchestrator, tests send traffic only after that.
+   */
+  ready(): Promise<string>;
 }
 
 /**
@@ -28,6 +33,7 @@ export function spawnService(env: Record<string, string>, args: string[] = [], {
   const stdout: string[] = [];
   const stderr: string[] = [];
   const waiters: { msg: string; resolve: (line: Record<string, unknown>) => void }[] = [];
+  const seen: Record<string, unknown>[] = [];
   let buffered = '';
   child.stdout!.on('data', (chunk: Buffer) => {
     buffered += chunk.toString('utf8');
@@ -41,20 +47,33 @@ export function spawnService(env: Record<string, string>, args: string[] = [], {
       } catch {
         continue;
       }
+      seen.push(parsed);
       for (const w of waiters.filter((w) => w.msg === parsed.msg)) w.resolve(parsed);
     }
   });
   child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const logLine = (msg: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const earlier = seen.find((line) => line.msg === msg);
+      if (earlier) return resolve(earlier);
+      waiters.push({ msg, resolve });
+      void exited.then((code) => reject(new Error(`service exited (${code}) before logging "${msg}": ${stderr.join('')}`)));
+    });
   return {
     child,
     stdout,
     stderr,
     exited,
-    logLine: (msg) =>
-      new Promise((resolve, reject) => {
-        waiters.push({ msg, resolve });
-        void exited.then((code) => reject(new Error(`service exited (${code}) before logging "${msg}": ${stderr.join('')}`)));
-      }),
+    logLine,
+    async ready() {
+      const url = (await logLine('avatar-cdn started')).url as string;
+      const deadline = Date.now() + 15_000;
+      while ((await fetch(`${url}/readyz`).then((r) => r.status, () => 0)) !== 200) {
+        if (Date.now() > deadline) throw new Error(`${url}/readyz not 200 after 15 s`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return url;
+    },
   };
 }

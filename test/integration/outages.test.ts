@@ -38,7 +38,7 @@ describe('a worker killed mid-job', () => {
     const doomed = spawnService(env, ['--role', 'worker']);
     let rescuer: ReturnType<typeof spawnService> | undefined;
     try {
-      await doomed.logLine('avatar-cdn started');
+      await doomed.ready();
       stack.green.set('11000002001@c.us', { kind: 'avatar', url: await stack.images.add('survivor') }, 1500);
       const first = await get(stack.url, '/avatar/11000002001.webp');
       expect(first.headers['x-avatar-status']).toBe('pending');
@@ -47,7 +47,7 @@ describe('a worker killed mid-job', () => {
       await doomed.exited;
 
       rescuer = spawnService(env, ['--role', 'worker']);
-      await rescuer.logLine('avatar-cdn started');
+      await rescuer.ready();
       await eventually(async () => (await get(stack.url, '/avatar/11000002001.webp')).headers['x-avatar-status'] === 'ok', 15_000, 200);
       expect(stack.green.callsFor('11000002001@c.us')).toBe(2);
     } finally {

@@ -17,8 +17,7 @@ describe('the service process', () => {
     try {
       green.set('11000000600@c.us', { kind: 'avatar', url: await images.add('leaving') }, 800);
       const service = spawnService(fakeUpstreamEnv({ green, images }, prefix));
-      const started = await service.logLine('avatar-cdn started');
-      const url = started.url as string;
+      const url = await service.ready();
       const inFlight = get(url, '/avatar/11000000600.webp');
       await new Promise((resolve) => green.once('call', resolve));
       service.child.kill('SIGTERM');
@@ -41,6 +40,7 @@ describe('API_PROCESSES', () => {
       const service = spawnService({ ...fakeUpstreamEnv({ green, images }, prefix), PORT: String(await freePort()), API_PROCESSES: '2' });
       const started = await service.logLine('avatar-cdn started');
       expect(started.apiProcesses).toBe(2);
+      await service.ready();
       const apiPids = () => new Set(service.stdout.filter((l) => l.includes('avatar-cdn api process started')).map((l) => (JSON.parse(l) as { pid: number }).pid));
       await eventually(() => apiPids().size === 2);
       const pids = apiPids();

@@ -21,7 +21,7 @@ describe('two API processes and two worker processes sharing Redis', () => {
     const start = async (role: 'api' | 'worker') => {
       const service = spawnService(env, ['--role', role]);
       processes.push(service);
-      return { service, url: (await service.logLine('avatar-cdn started')).url as string };
+      return { service, url: await service.ready() };
     };
     try {
       green.setFallback({ kind: 'not-on-whatsapp' });
