@@ -1,8 +1,10 @@
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { AvatarService } from './avatar/service';
+import type { AvatarStore } from './avatar/store';
 import type { Config } from './config';
 import { AppError, errorBody } from './errors';
+import type { CorsPolicy } from './http/cors';
 import { requestIdOf } from './http/request-id';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
@@ -11,6 +13,7 @@ import { avatarRouter } from './routes/avatar';
 import { healthRouter } from './routes/health';
 import { QUEUE_DASHBOARD_PATH, queueDashboard } from './routes/admin';
 import { warmRouter } from './routes/warm';
+import { contactsAdminRouter } from './routes/contacts-admin';
 import { demoPageRouter } from './routes/demo-page';
 import type { AvatarQueues } from './queue/queues';
 import { adminOnly } from './security/admin-auth';
@@ -18,6 +21,7 @@ import type { WarmBatches } from './warm/batches';
 
 export interface AppDeps {
   avatars: AvatarService;
+  store: AvatarStore;
   batches: WarmBatches;
   queues: AvatarQueues;
   readiness: Readiness;
@@ -28,6 +32,7 @@ export interface AppDeps {
   demoPage?: Config['demoPage'];
   /** /metrics on the app's own port (false when METRICS_PORT gives it one). */
   metricsHere: boolean;
+  cors: CorsPolicy;
 }
 
 /** Errors carry their status; anything else is a 500 whose details stay in the log. */
@@ -84,7 +89,7 @@ function requestMetrics(metrics: Metrics): RequestHandler {
 }
 
 /** Builds the Express app without listening (tests hand it to supertest). */
-export function createApp({ avatars, batches, queues, readiness, metrics, logger, defaultSize, security, demoPage, metricsHere }: AppDeps): Express {
+export function createApp({ avatars, store, batches, queues, readiness, metrics, logger, defaultSize, security, demoPage, metricsHere, cors }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -93,12 +98,14 @@ export function createApp({ avatars, batches, queues, readiness, metrics, logger
   app.use(requestMetrics(metrics));
   app.use(requestLogging(logger));
   app.use(healthRouter(readiness, metrics, { metricsHere }));
-  app.use(avatarRouter(avatars, metrics, { defaultSize, signingKey: security.signingKey }));
+  app.use(avatarRouter(avatars, metrics, { defaultSize, signingKey: security.signingKey, cors }));
   // Admin: off (404) without ADMIN_TOKEN, else Bearer-authenticated.
   const admin = adminOnly(security.adminToken);
   app.use('/v1/warm', admin);
   app.use(warmRouter(batches));
   app.use(QUEUE_DASHBOARD_PATH, admin, queueDashboard(queues));
+  app.use('/v1/avatars', admin);
+  app.use(contactsAdminRouter(store, queues));
   if (demoPage) app.use(demoPageRouter(demoPage.contacts, security.signingKey));
   app.use((_req, res) => {
     res.status(404).json(errorBody('not_found', 'no such route'));

@@ -92,6 +92,11 @@ const schema = z.object({
     .regex(/^(true|false|\d+|[0-9a-fA-F.:/, ]+|loopback|linklocal|uniquelocal)$/, 'true, false, a hop count, or addresses/subnets')
     .default('false'),
   ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  CORS_ORIGINS: z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim().replace(/\/+$/, '')).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'comma-separated origins like https://app.example.com, or *')))
+    .default(['*']),
 
   JOB_ATTEMPTS: int(1, 50).default(5),
   JOB_BACKOFF_MS: int(10, 600_000).default(500),
@@ -175,6 +180,8 @@ export interface Config {
     trustProxy: boolean | number | string;
     /** When unset, admin endpoints are off (404). */
     adminToken?: string;
+    /** Origins allowed to read avatars and JSON from scripts; `*` for any. */
+    corsOrigins: string[];
   };
   /** GET / shows these contacts' avatars and a lookup box; off by default (an open lookup box is an oracle). */
   demoPage?: { contacts: string[] };
@@ -287,6 +294,7 @@ export function loadConfig(env: Env): Config {
       renderRatePerMin: e.RENDER_RATE_PER_MIN,
       trustProxy: parseTrustProxy(e.TRUST_PROXY),
       adminToken: e.ADMIN_TOKEN,
+      corsOrigins: e.CORS_ORIGINS,
     },
     demoPage: e.DEMO_PAGE ? { contacts: e.DEMO_CONTACTS } : undefined,
     defaultSize: e.DEFAULT_SIZE,

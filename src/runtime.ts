@@ -17,6 +17,7 @@ import { createQueueEvents, createQueues, type AvatarQueueEvents, type AvatarQue
 import { createReadiness, type RedisProbe } from './readiness';
 import { connectionTrouble, createCacheRedis, createQueueRedis, watchConnection, type RedisClient } from './redis';
 import { healthRouter, metricsRouter } from './routes/health';
+import { createCors } from './http/cors';
 import { createFastPath } from './http/fast-path';
 import { createClientLimiter } from './security/client-limiter';
 import { settleWithin } from './settle';
@@ -124,6 +125,7 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
   let handler: RequestListener;
   let recent: RecentRequests | undefined;
   if (queues && events) {
+    const cors = createCors(config.security.corsOrigins);
     if (config.refreshAhead.seconds > 0) {
       recent = createRecentRequests(cache, prefix, Math.min(5000, (config.refreshAhead.checkSeconds * 1000) / 2), clock);
     }
@@ -144,10 +146,12 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
         browserMaxAgeSeconds: config.ttl.browserMaxAgeSeconds,
         staleMaxAgeSeconds: config.ttl.staleMaxAgeSeconds,
         memoryCache: config.memoryCache,
+        staticHeaders: cors.always,
       },
     });
     const app = createApp({
       avatars,
+      store,
       batches: createWarmBatches(cache, prefix, queues, config.jobs.maxWarmBacklog),
       queues,
       readiness: readinessFor(queueProbe!),
@@ -157,8 +161,9 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
       security: config.security,
       demoPage: config.demoPage,
       metricsHere,
+      cors,
     });
-    handler = createFastPath(avatars, app, metrics, { defaultSize: config.defaultSize, signingKey: config.security.signingKey });
+    handler = createFastPath(avatars, app, metrics, { defaultSize: config.defaultSize, signingKey: config.security.signingKey, cors });
   } else {
     // A worker answers health, readiness (its Redis) and metrics.
     const connection = workerConnection!;

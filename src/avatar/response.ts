@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { errorBody } from '../errors';
 import type { AvatarRequest } from './request';
 import type { AnswerStatus } from './store';
@@ -23,12 +24,21 @@ export function cacheControl(maxAgeSeconds: number, staleSeconds = 0): string {
   return `public, max-age=${maxAgeSeconds}${swr}`;
 }
 
+/**
+ * Names the contact for a CDN's purge-by-tag (Surrogate-Key, Cache-Tag): a hash of the chatId, never the
+ * number itself.
+ */
+export const contactTag = (chatId: string): string => `avatar-${createHash('sha256').update(chatId).digest('hex').slice(0, 16)}`;
+
 function commonHeaders(req: AvatarRequest, status: AvatarStatus, cache: CacheState, cacheControlValue: string): Record<string, string> {
+  const tag = contactTag(req.chatId);
   const headers: Record<string, string> = {
     'cache-control': cacheControlValue,
     'x-cache': cache,
     'x-avatar-status': status,
     'x-content-type-options': 'nosniff',
+    'surrogate-key': tag,
+    'cache-tag': tag,
   };
   if (req.negotiated) headers['vary'] = 'Accept';
   return headers;

@@ -25,6 +25,8 @@ export interface AvatarServiceOptions {
   browserMaxAgeSeconds: number;
   staleMaxAgeSeconds: number;
   memoryCache: { maxBytes: number; ttlMs: number };
+  /** Headers every avatar response carries (CORS for any origin), prepared with the response. */
+  staticHeaders: Record<string, string>;
 }
 
 export interface AvatarServiceDeps {
@@ -78,6 +80,7 @@ interface CachedResponse extends AvatarResponse {
 
 export function createAvatarService({ store, waiter, placeholders, limits, recent, metrics, logger, clock, options }: AvatarServiceDeps): AvatarService {
   const secondsUntil = (ms: number): number => Math.max(0, Math.floor((ms - clock()) / 1000));
+  const withStatic = (response: AvatarResponse): AvatarResponse => ({ ...response, headers: { ...options.staticHeaders, ...response.headers } });
 
   // Bytes-bounded and short-lived, so several API processes never serve a replaced avatar for long.
   const memory = new LRUCache<string, CachedResponse>({
@@ -98,9 +101,9 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
 
   async function placeholder(req: AvatarRequest, status: AvatarStatus, cache: CacheState, maxAge: number): Promise<AvatarResponse> {
     const control = cacheControl(maxAge);
-    if (req.fallback404) return notFoundResponse(req, status, cache, control);
+    if (req.fallback404) return withStatic(notFoundResponse(req, status, cache, control));
     const image = await placeholders.get(req.chatId, req.size, req.format);
-    return imageResponse(req, image.body, image.etag, status, cache, control);
+    return withStatic(imageResponse(req, image.body, image.etag, status, cache, control));
   }
 
   /** Nothing to show yet: a placeholder browsers must not keep. */
@@ -113,7 +116,7 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
     const what = kind === 'miss' ? 'uncached avatars' : 'new sizes or formats';
     if (req.fallback404) throw new AppError(429, 'rate_limited', `too many ${what} requested; retry later`, headers);
     const image = await placeholders.get(req.chatId, req.size, req.format);
-    const response = imageResponse(req, image.body, image.etag, 'rate-limited', 'MISS', cacheControl(0));
+    const response = withStatic(imageResponse(req, image.body, image.etag, 'rate-limited', 'MISS', cacheControl(0)));
     return { ...response, statusCode: 429, headers: { ...response.headers, 'retry-after': String(retryAfter) } };
   }
 
@@ -208,7 +211,7 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
     const fresh = meta.freshUntil > clock();
     const maxAge = fresh ? Math.min(options.browserMaxAgeSeconds, secondsUntil(meta.freshUntil)) : options.staleMaxAgeSeconds;
     const etag = avatarEtag(meta.hash, req.size, req.format);
-    const response = imageResponse(req, variant, etag, 'ok', cache, cacheControl(maxAge, options.staleMaxAgeSeconds));
+    const response = withStatic(imageResponse(req, variant, etag, 'ok', cache, cacheControl(maxAge, options.staleMaxAgeSeconds)));
     if (fresh) remember(cacheKey, req.chatId, response, meta.freshUntil);
     return response;
   }

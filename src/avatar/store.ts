@@ -76,6 +76,8 @@ export interface AvatarStore {
   readMeta(chatId: string): Promise<AvatarMeta | undefined>;
   writeMeta(chatId: string, meta: AvatarMeta, ttlSeconds: number): Promise<void>;
   markFailed(chatId: string, ttlSeconds: number): Promise<void>;
+  /** Drops the answer and the failure marker (pictures stay: other contacts may share them). */
+  forget(chatId: string): Promise<void>;
   getSource(hash: string): Promise<Buffer | null>;
   hasSource(hash: string): Promise<boolean>;
   deleteSource(hash: string): Promise<void>;
@@ -141,6 +143,11 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
 
     async markFailed(chatId, ttlSeconds) {
       if (ttlSeconds > 0) await redis.set(keys.failure(chatId), '1', 'EX', ttlSeconds);
+    },
+
+    async forget(chatId) {
+      // Same slot (hash tag): one command on a cluster too.
+      await redis.del(keys.meta(chatId), keys.failure(chatId));
     },
 
     getSource: (hash) => redis.getBuffer(keys.source(hash)),

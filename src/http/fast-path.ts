@@ -7,6 +7,7 @@ import type { AvatarService } from '../avatar/service';
 import { negotiateFormat } from '../avatar/variant';
 import type { Metrics } from '../metrics';
 import { hasValidSignature } from '../security/signing';
+import type { CorsPolicy } from './cors';
 import { requestIdOf } from './request-id';
 import { countServed } from './served';
 
@@ -22,6 +23,7 @@ export function responseCacheKey(url: string, negotiatedFormat?: string): string
 export interface FastPathOptions {
   defaultSize: number;
   signingKey?: string;
+  cors: CorsPolicy;
 }
 
 const PREFIX = '/avatar/';
@@ -59,7 +61,7 @@ function parse(url: string, accept: string | undefined, { defaultSize, signingKe
 export function createFastPath(avatars: AvatarService, app: RequestListener, metrics: Metrics, options: FastPathOptions): RequestListener {
   function answer(req: IncomingMessage, res: ServerResponse, response: AvatarResponse, started: number): void {
     res.setHeader('X-Request-Id', requestIdOf(req));
-    sendAvatar(req, res, response);
+    sendAvatar(req, res, response, options.cors);
     countServed(metrics, response);
     metrics.avatarLookups.inc({ result: 'hit' });
     metrics.httpDuration.observe({ route: '/avatar/:file', status: String(res.statusCode), cache: 'HIT' }, (performance.now() - started) / 1000);

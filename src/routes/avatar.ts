@@ -7,15 +7,17 @@ import { clientIp } from '../security/client-ip';
 import { hasValidSignature } from '../security/signing';
 import { responseCacheKey, takePrefetchedRead } from '../http/fast-path';
 import { countServed } from '../http/served';
+import type { CorsPolicy } from '../http/cors';
 import type { Metrics } from '../metrics';
 
 export interface AvatarRouteOptions {
   defaultSize: number;
   /** When set, every avatar URL needs a valid `sig`. */
   signingKey?: string;
+  cors: CorsPolicy;
 }
 
-export function avatarRouter(service: AvatarService, metrics: Metrics, { defaultSize, signingKey }: AvatarRouteOptions): Router {
+export function avatarRouter(service: AvatarService, metrics: Metrics, { defaultSize, signingKey, cors }: AvatarRouteOptions): Router {
   const router = Router();
   // One segment: `<id>.<format>` or `<id>`; the id/format split is ours (Express's `:id.:format` is greedy).
   router.get('/avatar/:file', async (req, res) => {
@@ -28,8 +30,12 @@ export function avatarRouter(service: AvatarService, metrics: Metrics, { default
     const cacheKey = responseCacheKey(req.originalUrl, request.negotiated ? request.format : undefined);
     const read = takePrefetchedRead(req);
     const response = await service.serve(request, { clientIp: clientIp(req), cacheKey, log: req.log, read });
-    sendAvatar(req, res, response);
+    sendAvatar(req, res, response, cors);
     countServed(metrics, response);
+  });
+  // CORS preflight: what a cross-origin fetch() asks before a GET with its own headers.
+  router.options('/avatar/:file', (req, res) => {
+    res.set(cors.preflight(req)).set('Allow', 'GET, HEAD, OPTIONS').status(204).end();
   });
   router.all('/avatar/:file', () => {
     throw new AppError(405, 'method_not_allowed', 'use GET or HEAD', { Allow: 'GET, HEAD' });
