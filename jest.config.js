@@ -1,6 +1,12 @@
 /** @type {import('jest').Config} */
 module.exports = {
   preset: 'ts-jest',
+  // thumbhash ships ES modules only: compile it to CommonJS for Jest (Node itself loads it as it is).
+  transform: {
+    '^.+\\.ts$': 'ts-jest',
+    '/node_modules/thumbhash/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', moduleResolution: 'node10', verbatimModuleSyntax: false } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!thumbhash/)'],
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],

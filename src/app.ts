@@ -1,6 +1,8 @@
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
+import type { AvatarInfo } from './avatar/info';
 import type { AvatarService } from './avatar/service';
+import type { Format } from './avatar/variant';
 import type { AvatarStore } from './avatar/store';
 import type { Config } from './config';
 import { AppError, errorBody } from './errors';
@@ -21,6 +23,7 @@ import type { WarmBatches } from './warm/batches';
 
 export interface AppDeps {
   avatars: AvatarService;
+  info: AvatarInfo;
   store: AvatarStore;
   batches: WarmBatches;
   queues: AvatarQueues;
@@ -28,6 +31,7 @@ export interface AppDeps {
   metrics: Metrics;
   logger: Logger;
   defaultSize: number;
+  defaultFormat: Format;
   security: Config['security'];
   demoPage?: Config['demoPage'];
   /** /metrics on the app's own port (false when METRICS_PORT gives it one). */
@@ -89,7 +93,7 @@ function requestMetrics(metrics: Metrics): RequestHandler {
 }
 
 /** Builds the Express app without listening (tests hand it to supertest). */
-export function createApp({ avatars, store, batches, queues, readiness, metrics, logger, defaultSize, security, demoPage, metricsHere, cors }: AppDeps): Express {
+export function createApp({ avatars, info, store, batches, queues, readiness, metrics, logger, defaultSize, defaultFormat, security, demoPage, metricsHere, cors }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -98,7 +102,7 @@ export function createApp({ avatars, store, batches, queues, readiness, metrics,
   app.use(requestMetrics(metrics));
   app.use(requestLogging(logger));
   app.use(healthRouter(readiness, metrics, { metricsHere }));
-  app.use(avatarRouter(avatars, metrics, { defaultSize, signingKey: security.signingKey, cors }));
+  app.use(avatarRouter(avatars, info, metrics, { defaultSize, defaultFormat, signingKey: security.signingKey, cors }));
   // Admin: off (404) without ADMIN_TOKEN, else Bearer-authenticated.
   const admin = adminOnly(security.adminToken);
   app.use('/v1/warm', admin);

@@ -4,6 +4,7 @@ import express from 'express';
 import { startWorkers, type AvatarWorkers } from '../workers';
 import { createApp } from './app';
 import { createPlaceholders } from './avatar/placeholder';
+import { createAvatarInfo } from './avatar/info';
 import { createAvatarService } from './avatar/service';
 import { createAvatarStore } from './avatar/store';
 import { systemClock, type Clock } from './clock';
@@ -129,10 +130,11 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
     if (config.refreshAhead.seconds > 0) {
       recent = createRecentRequests(cache, prefix, Math.min(5000, (config.refreshAhead.checkSeconds * 1000) / 2), clock);
     }
+    const placeholders = createPlaceholders();
     const avatars = createAvatarService({
       store,
       waiter: createJobWaiter(queues, events, { maxWaitMs: config.missWaitMs, maxBacklog: config.jobs.maxBacklog }),
-      placeholders: createPlaceholders(),
+      placeholders,
       limits: {
         miss: createClientLimiter(cache, prefix, 'miss', config.security.missRatePerMin),
         render: createClientLimiter(cache, prefix, 'render', config.security.renderRatePerMin),
@@ -149,8 +151,22 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
         staticHeaders: cors.always,
       },
     });
+    const info = createAvatarInfo({
+      avatars,
+      store,
+      placeholders,
+      clock,
+      options: {
+        defaultFormat: config.defaultFormat,
+        browserMaxAgeSeconds: config.ttl.browserMaxAgeSeconds,
+        staleMaxAgeSeconds: config.ttl.staleMaxAgeSeconds,
+        signingKey: config.security.signingKey,
+        staticHeaders: cors.always,
+      },
+    });
     const app = createApp({
       avatars,
+      info,
       store,
       batches: createWarmBatches(cache, prefix, queues, config.jobs.maxWarmBacklog),
       queues,
@@ -158,6 +174,7 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
       metrics,
       logger,
       defaultSize: config.defaultSize,
+      defaultFormat: config.defaultFormat,
       security: config.security,
       demoPage: config.demoPage,
       metricsHere,

@@ -8,6 +8,7 @@ import { DownloadError, type Downloader } from '../src/images/download';
 import { LRUCache } from 'lru-cache';
 import { decodeSource, InvalidImageError, inspectSource, renderDecoded, sha256, type DecodedSource } from '../src/images/render';
 import { createSharpSlots } from '../src/images/sharp-slots';
+import { describePicture } from '../src/images/picture-info';
 import type { Logger } from '../src/logger';
 import type { Metrics } from '../src/metrics';
 
@@ -99,7 +100,13 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
     logger.debug({ hash: hash.slice(0, 12), size, format, bytes: bytes.length, ms: Math.round(seconds * 1000) }, 'rendered');
   }
 
-  /** Validates and stores new source bytes and the default variant (once per picture); returns the hash. */
+  /** Computes what pages show before the picture (colour, ThumbHash, placeholder) once per picture. */
+  async function describe(hash: string, source: Buffer): Promise<void> {
+    const pixels = await decodedFor(hash, source);
+    await store.putInfo(hash, await slots.run(() => describePicture(pixels)));
+  }
+
+  /** Validates and stores new source bytes, the default variant and the picture's info (once per picture); returns the hash. */
   async function storePicture(bytes: Buffer): Promise<string> {
     await slots.run(() => inspectSource(bytes, options.maxPixels));
     const hash = sha256(bytes);
@@ -107,6 +114,7 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
     if (!(await store.hasVariant(hash, options.defaultSize, options.defaultFormat))) {
       await render(hash, bytes, options.defaultSize, options.defaultFormat);
     }
+    if (!(await store.getInfo(hash))) await describe(hash, bytes);
     return hash;
   }
 
@@ -137,6 +145,11 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
     if (answer.kind !== 'avatar') return writeAnswer(chatId, previous, NEGATIVE_STATUS[answer.kind], '', '');
     // The same picture path is the same picture: keep hash, variants and ETag; only the link is new.
     if (previous?.status === 'ok' && samePicturePath(previous.url, answer.url) && (await store.hasSource(previous.hash))) {
+      // Pictures stored before their info was computed get it now, from the stored bytes.
+      if (!(await store.getInfo(previous.hash))) {
+        const source = await store.getSource(previous.hash);
+        if (source) await describe(previous.hash, source);
+      }
       return writeAnswer(chatId, previous, 'ok', answer.url, previous.hash);
     }
     let bytes: Buffer;

@@ -18,6 +18,8 @@ export interface CacheKeys {
   /** Requests per client IP in one minute that caused work of a kind (an upstream lookup, a render). */
   clientRate(kind: string, clientIp: string, minute: number): string;
   source(hash: string): string;
+  /** What pages show before the picture: dominant colour, ThumbHash, blur-up placeholder, size. */
+  info(hash: string): string;
   variant(hash: string, size: number, format: Format): string;
   /** `variant(hash, size, format)` is `variantPrefix + hash + ':' + size + ':' + format` (the read script joins them). */
   variantPrefix: string;
@@ -33,6 +35,7 @@ export function createKeys(prefix: string): CacheKeys {
     recent: `${prefix}:recent`,
     clientRate: (kind, clientIp, minute) => `${prefix}:rate:${kind}:${clientIp}:${minute}`,
     source: (hash) => `${prefix}:src:${hash}`,
+    info: (hash) => `${prefix}:info:${hash}`,
     variant: (hash, size, format) => `${prefix}:img:${hash}:${size}:${format}`,
     variantPrefix: `${prefix}:img:`,
   };

@@ -15,6 +15,16 @@ export interface AvatarRequest {
 
 /** `sig` is checked (when signing is on) before parsing; see security/signing. */
 const QUERY_PARAMS = new Set(['size', 'fallback', 'sig']);
+const INFO_QUERY_PARAMS = new Set(['size', 'sig']);
+
+/** `/avatar/<id>.json`: the JSON info of an avatar rather than the image. */
+export const isInfoFile = (file: string): boolean => file.endsWith('.json');
+
+function checkParams(params: URLSearchParams, allowed: Set<string>): void {
+  for (const name of params.keys()) {
+    if (!allowed.has(name)) throw badRequest('invalid_query', `unknown query parameter "${name.slice(0, 32)}"`);
+  }
+}
 
 function splitFile(file: string, accept: string | undefined): { chatId: string; format: Format; negotiated: boolean } {
   const dot = file.lastIndexOf('.');
@@ -50,13 +60,23 @@ function parseSize(values: string[], defaultSize: number): number {
 export function parseAvatarRequest(file: string, query: string, accept: string | undefined, defaultSize: number): AvatarRequest {
   const { chatId, format, negotiated } = splitFile(file, accept);
   const params = new URLSearchParams(query);
-  for (const name of params.keys()) {
-    if (!QUERY_PARAMS.has(name)) throw badRequest('invalid_query', `unknown query parameter "${name.slice(0, 32)}"`);
-  }
+  checkParams(params, QUERY_PARAMS);
   const size = parseSize(params.getAll('size'), defaultSize);
   const fallback = params.getAll('fallback');
   if (fallback.length > 1 || (fallback.length === 1 && fallback[0] !== '404')) {
     throw badRequest('invalid_fallback', 'fallback must be 404');
   }
   return { chatId, size, format, negotiated, fallback404: fallback.length === 1 };
+}
+
+/**
+ * Parses `/avatar/<id>.json?size=N`. The request stands for the image of that size in the default format,
+ * whose ETag and URLs the JSON describes.
+ */
+export function parseInfoRequest(file: string, query: string, defaultSize: number, defaultFormat: Format): AvatarRequest {
+  const chatId = parseChatId(file.slice(0, -'.json'.length));
+  if (!chatId) throw badRequest('invalid_chat_id', CHAT_ID_RULE);
+  const params = new URLSearchParams(query);
+  checkParams(params, INFO_QUERY_PARAMS);
+  return { chatId, size: parseSize(params.getAll('size'), defaultSize), format: defaultFormat, negotiated: false, fallback404: false };
 }

@@ -67,7 +67,17 @@ export interface AvatarService {
    * answer, a variant to render), the read, to hand to `serve`. Rejects when Redis fails.
    */
   stored(req: AvatarRequest, cacheKey: string): Promise<StoredResult>;
+  /**
+   * The answer alone (no image), resolving it first if needed, with the same budgets and bounded wait as
+   * `serve`: for the JSON info. Rejects when Redis fails.
+   */
+  answer(req: AvatarRequest, context: ServeContext): Promise<Answer>;
 }
+
+/** An answer, or why there is none to show yet (`rate-limited` carries its Retry-After). */
+export type Answer =
+  | { meta: AvatarMeta; read: AvatarRead; cache: CacheState }
+  | { missing: 'pending' | 'error' | 'rate-limited'; cache: CacheState; retryAfter?: number };
 
 /** The ETag names the content (source hash), the variant and the pipeline that drew it. */
 export const avatarEtag = (hash: string, size: number, format: string): string =>
@@ -169,14 +179,15 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
     });
   }
 
-  async function lookup(req: AvatarRequest, { clientIp, cacheKey, log = logger, read: prior }: ServeContext): Promise<AvatarResponse> {
-    // Waiting is bounded in real time, whatever clock the answers' freshness is read by.
-    const deadline = Date.now() + options.missWaitMs;
-    const waitLeft = () => Math.max(0, deadline - Date.now());
+  /**
+   * The answer for a request's chatId: from Redis, or after starting (or joining) a resolve and waiting for it
+   * (bounded by MISS_WAIT_MS, counted against the client's lookup budget). A stale answer is returned at once
+   * while one refresh runs in the background.
+   */
+  async function answerFor(req: AvatarRequest, { clientIp, log = logger, read: prior }: ServeContext, waitLeft: () => number): Promise<Answer> {
     let cache: CacheState = 'HIT';
     let read = prior ?? (await store.read(req.chatId, req.size, req.format));
-
-    if (!read.meta && read.failed) return placeholder(req, 'error', 'MISS', 0);
+    if (!read.meta && read.failed) return { missing: 'error', cache: 'MISS' };
     if (!read.meta) {
       cache = 'MISS';
       const { retryAfter, outcome } = await admitted('miss', req.chatId, waiter.isResolving(req.chatId), clientIp, () =>
@@ -184,14 +195,27 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
       );
       // Refused or not, read again: a refused request may have come just as the work it would join finished.
       read = await store.read(req.chatId, req.size, req.format);
-      if (!read.meta) return outcome ? unresolved(req, outcome, cache) : rateLimited(req, 'miss', retryAfter);
+      if (!read.meta) return outcome ? { missing: outcome === 'failed' ? 'error' : 'pending', cache } : { missing: 'rate-limited', cache, retryAfter };
     }
-    const meta = read.meta;
-    if (meta.freshUntil <= clock()) {
-      // Stale: served at once while one refresh runs in the background.
+    if (read.meta.freshUntil <= clock()) {
       cache = 'STALE';
-      refreshInBackground(req.chatId, meta, log);
+      refreshInBackground(req.chatId, read.meta, log);
     }
+    return { meta: read.meta, read, cache };
+  }
+
+  async function lookup(req: AvatarRequest, context: ServeContext): Promise<AvatarResponse> {
+    // Waiting is bounded in real time, whatever clock the answers' freshness is read by.
+    const deadline = Date.now() + options.missWaitMs;
+    const waitLeft = () => Math.max(0, deadline - Date.now());
+    const { clientIp, cacheKey } = context;
+    const answer = await answerFor(req, context, waitLeft);
+    if ('missing' in answer) {
+      if (answer.missing === 'rate-limited') return rateLimited(req, 'miss', answer.retryAfter!);
+      return placeholder(req, answer.missing, answer.cache, 0);
+    }
+    const { meta, read } = answer;
+    let { cache } = answer;
     if (meta.status !== 'ok') return negative(req, cacheKey, meta, cache);
 
     let variant = read.variant;
@@ -232,6 +256,11 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
       recent?.touch(req.chatId);
       if (meta.status !== 'ok') return { response: await negative(req, cacheKey, meta, 'HIT') };
       return { response: avatarResponse(req, cacheKey, meta, variant!, 'HIT') };
+    },
+
+    answer(req, context) {
+      const deadline = Date.now() + options.missWaitMs;
+      return answerFor(req, context, () => Math.max(0, deadline - Date.now()));
     },
 
     async serve(req, context) {

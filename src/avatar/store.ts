@@ -1,5 +1,6 @@
 import { isCluster, type RedisClient } from '../redis';
 import { createKeys } from './keys';
+import type { PictureInfo } from '../images/picture-info';
 import type { Format } from './variant';
 
 /**
@@ -80,6 +81,8 @@ export interface AvatarStore {
   forget(chatId: string): Promise<void>;
   getSource(hash: string): Promise<Buffer | null>;
   hasSource(hash: string): Promise<boolean>;
+  getInfo(hash: string): Promise<PictureInfo | undefined>;
+  putInfo(hash: string, info: PictureInfo): Promise<void>;
   deleteSource(hash: string): Promise<void>;
   putSource(hash: string, bytes: Buffer): Promise<void>;
   hasVariant(hash: string, size: number, format: Format): Promise<boolean>;
@@ -154,6 +157,16 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
 
     async hasSource(hash) {
       return (await redis.exists(keys.source(hash))) === 1;
+    },
+
+    async getInfo(hash) {
+      const fields = await redis.hgetall(keys.info(hash));
+      if (!fields.color) return undefined;
+      return { color: fields.color, thumbhash: fields.thumbhash ?? '', placeholder: fields.placeholder ?? '', width: Number(fields.width), height: Number(fields.height) };
+    },
+
+    async putInfo(hash, info) {
+      await redis.multi().hset(keys.info(hash), { ...info }).expire(keys.info(hash), ttl.imageSeconds).exec();
     },
 
     async deleteSource(hash) {

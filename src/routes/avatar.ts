@@ -1,5 +1,7 @@
 import { Router } from 'express';
-import { parseAvatarRequest } from '../avatar/request';
+import type { AvatarInfo } from '../avatar/info';
+import { isInfoFile, parseAvatarRequest, parseInfoRequest } from '../avatar/request';
+import type { Format } from '../avatar/variant';
 import { sendAvatar } from '../avatar/send';
 import type { AvatarService } from '../avatar/service';
 import { AppError } from '../errors';
@@ -12,12 +14,13 @@ import type { Metrics } from '../metrics';
 
 export interface AvatarRouteOptions {
   defaultSize: number;
+  defaultFormat: Format;
   /** When set, every avatar URL needs a valid `sig`. */
   signingKey?: string;
   cors: CorsPolicy;
 }
 
-export function avatarRouter(service: AvatarService, metrics: Metrics, { defaultSize, signingKey, cors }: AvatarRouteOptions): Router {
+export function avatarRouter(service: AvatarService, info: AvatarInfo, metrics: Metrics, { defaultSize, defaultFormat, signingKey, cors }: AvatarRouteOptions): Router {
   const router = Router();
   // One segment: `<id>.<format>` or `<id>`; the id/format split is ours (Express's `:id.:format` is greedy).
   router.get('/avatar/:file', async (req, res) => {
@@ -25,6 +28,11 @@ export function avatarRouter(service: AvatarService, metrics: Metrics, { default
     // Before any cache or upstream work: an unsigned URL learns nothing.
     if (signingKey && !hasValidSignature(signingKey, req.params.file, query)) {
       throw new AppError(403, 'invalid_signature', 'this URL needs a valid sig parameter');
+    }
+    if (isInfoFile(req.params.file)) {
+      const request = parseInfoRequest(req.params.file, query, defaultSize, defaultFormat);
+      sendAvatar(req, res, await info(request, { clientIp: clientIp(req), cacheKey: '', log: req.log }), cors);
+      return;
     }
     const request = parseAvatarRequest(req.params.file, query, req.headers.accept, defaultSize);
     const cacheKey = responseCacheKey(req.originalUrl, request.negotiated ? request.format : undefined);

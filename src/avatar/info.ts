@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../clock';
+import { signedAvatarPath } from '../security/signing';
+import { PALETTE, paletteIndex, type Placeholders } from './placeholder';
+import type { AvatarRequest } from './request';
+import { cacheControl, contactTag, type AvatarResponse, type AvatarStatus, type CacheState } from './response';
+import { avatarEtag, type Answer, type AvatarService, type ServeContext } from './service';
+import type { AvatarMeta, AvatarStore } from './store';
+import { FORMATS, MAX_SIZE, snapSize, type Format } from './variant';
+
+/** `GET /avatar/:id.json`: what a web app needs to show an avatar well, read from what the workers stored. */
+export interface AvatarInfoJson {
+  chatId: string;
+  status: AvatarStatus;
+  /** The ETag the image at this size in the default format answers. */
+  etag: string;
+  /** When the answer last changed; null while there is none. */
+  updatedAt: string | null;
+  width: number;
+  height: number;
+  /** Dominant colour of the picture, or the placeholder's background. */
+  color: string;
+  /** Blur-up image (data URI, under 1 KB): from the ThumbHash, or the placeholder itself. */
+  placeholder: string;
+  thumbhash: string | null;
+  urls: Record<'webp' | 'avif' | 'png' | 'jpg', string>;
+  srcset: string;
+}
+
+export interface AvatarInfoOptions {
+  defaultFormat: Format;
+  browserMaxAgeSeconds: number;
+  staleMaxAgeSeconds: number;
+  signingKey?: string;
+  /** Headers every response carries (CORS for any origin). */
+  staticHeaders: Record<string, string>;
+}
+
+export interface AvatarInfoDeps {
+  avatars: AvatarService;
+  store: AvatarStore;
+  placeholders: Placeholders;
+  clock: Clock;
+  options: AvatarInfoOptions;
+}
+
+/** The placeholder's own tiny image: what a page shows for a contact without a picture. */
+const PLACEHOLDER_PREVIEW_SIZE = 32;
+
+/** The id as a URL names it: digits for a phone number, the full chatId otherwise. */
+const urlId = (chatId: string) => (chatId.endsWith('@c.us') ? chatId.slice(0, -'@c.us'.length) : chatId);
+
+const extension = (format: Format) => (format === 'jpeg' ? 'jpg' : format);
+
+export function createAvatarInfo({ avatars, store, placeholders, clock, options }: AvatarInfoDeps) {
+  const secondsUntil = (ms: number) => Math.max(0, Math.floor((ms - clock()) / 1000));
+
+  function imageUrl(chatId: string, size: number, format: Format): string {
+    const id = urlId(chatId);
+    if (options.signingKey) return signedAvatarPath(options.signingKey, id, { size, format: extension(format) });
+    return `/avatar/${encodeURIComponent(id).replace(/%40/g, '@')}.${extension(format)}?size=${size}`;
+  }
+
+  /** The default format at 1x, 2x and 3x of the size, snapped to the size set and capped at 640. */
+  function srcset(chatId: string, size: number): string {
+    const densities = [1, 2, 3].map((x) => ({ x, size: snapSize(Math.min(size * x, MAX_SIZE)) }));
+    const distinct = densities.filter((d, i) => i === 0 || d.size !== densities[i - 1]!.size);
+    return distinct.map((d) => `${imageUrl(chatId, d.size, options.defaultFormat)} ${d.x}x`).join(', ');
+  }
+
+  /** Cache-Control as the image's: no longer than the answer is fresh; never kept while there is none. */
+  function caching(meta: AvatarMeta | undefined): string {
+    if (!meta) return cacheControl(0);
+    if (meta.freshUntil <= clock()) return cacheControl(options.staleMaxAgeSeconds);
+    const maxAge = Math.min(options.browserMaxAgeSeconds, secondsUntil(meta.freshUntil));
+    return meta.status === 'ok' ? cacheControl(maxAge, options.staleMaxAgeSeconds) : cacheControl(maxAge);
+  }
+
+  async function describe(req: AvatarRequest, answer: Answer): Promise<AvatarInfoJson> {
+    const meta = 'meta' in answer ? answer.meta : undefined;
+    const status: AvatarStatus = meta ? meta.status : (answer as { missing: AvatarStatus }).missing;
+    const info = meta?.status === 'ok' ? await store.getInfo(meta.hash) : undefined;
+    const base = {
+      chatId: req.chatId,
+      status,
+      updatedAt: meta ? new Date(meta.changedAt).toISOString() : null,
+      width: req.size,
+      height: req.size,
+      urls: Object.fromEntries(FORMATS.map((f) => [extension(f), imageUrl(req.chatId, req.size, f)])) as AvatarInfoJson['urls'],
+      srcset: srcset(req.chatId, req.size),
+    };
+    if (meta?.status === 'ok') {
+      return {
+        ...base,
+        etag: avatarEtag(meta.hash, req.size, options.defaultFormat),
+        color: info?.color ?? PALETTE[paletteIndex(req.chatId)]!,
+        placeholder: info?.placeholder ?? '',
+        thumbhash: info?.thumbhash ?? null,
+      };
+    }
+    const [image, preview] = await Promise.all([
+      placeholders.get(req.chatId, req.size, options.defaultFormat),
+      placeholders.get(req.chatId, PLACEHOLDER_PREVIEW_SIZE, 'png'),
+    ]);
+    return {
+      ...base,
+      etag: image.etag,
+      color: PALETTE[paletteIndex(req.chatId)]!,
+      placeholder: `data:image/png;base64,${preview.body.toString('base64')}`,
+      thumbhash: null,
+    };
+  }
+
+  /** The JSON info as a ready response (with its own ETag, so If-None-Match gets a 304). */
+  return async function info(req: AvatarRequest, context: ServeContext): Promise<AvatarResponse> {
+    const answer = await avatars.answer(req, context);
+    const json = await describe(req, answer);
+    const body = Buffer.from(JSON.stringify(json));
+    const etag = `"j${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+    const tag = contactTag(req.chatId);
+    const cache: CacheState = answer.cache;
+    const limited = 'missing' in answer && answer.missing === 'rate-limited';
+    return {
+      statusCode: limited ? 429 : 200,
+      body,
+      etag,
+      headers: {
+        ...options.staticHeaders,
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': String(body.length),
+        'cache-control': caching('meta' in answer ? answer.meta : undefined),
+        etag,
+        'x-cache': cache,
+        'x-avatar-status': json.status,
+        'x-content-type-options': 'nosniff',
+        'surrogate-key': tag,
+        'cache-tag': tag,
+        ...(limited ? { 'retry-after': String((answer as { retryAfter: number }).retryAfter) } : {}),
+      },
+    };
+  };
+}
+
+export type AvatarInfo = ReturnType<typeof createAvatarInfo>;

@@ -1,0 +1,53 @@
+import sharp from 'sharp';
+import { rgbaToThumbHash, thumbHashToRGBA } from 'thumbhash';
+import type { DecodedSource } from './render';
+
+/** What a web page shows before (or instead of) the picture: computed once per picture, in the worker. */
+export interface PictureInfo {
+  /** The picture's dominant colour, `#rrggbb`. */
+  color: string;
+  /** ThumbHash of the picture, base64. */
+  thumbhash: string;
+  /** A blur-up image decoded from the ThumbHash: `data:image/png;base64,...`, under 1 KB. */
+  placeholder: string;
+  width: number;
+  height: number;
+}
+
+/** ThumbHash encodes images of at most 100 x 100 pixels. */
+const THUMBHASH_MAX_SIDE = 100;
+
+const hex = (n: number) => Math.round(n).toString(16).padStart(2, '0');
+
+/** Side of the blur-up image: it is shown scaled up and blurred, so a few pixels carry all it has. */
+const PLACEHOLDER_SIDE = 16;
+
+/**
+ * A compact PNG of the pixels a ThumbHash decodes to (ThumbHash's own encoder writes them uncompressed,
+ * several KB as a data URI): 16 px and a small palette keep it well under 1 KB.
+ */
+async function placeholderFrom(hash: Uint8Array): Promise<string> {
+  const { w, h, rgba } = thumbHashToRGBA(hash);
+  const png = await sharp(Buffer.from(rgba), { raw: { width: w, height: h, channels: 4 } })
+    .resize(PLACEHOLDER_SIDE, PLACEHOLDER_SIDE, { fit: 'inside' })
+    .png({ compressionLevel: 9, palette: true, colors: 16, dither: 0 })
+    .toBuffer();
+  return `data:image/png;base64,${png.toString('base64')}`;
+}
+
+export async function describePicture({ data, info }: DecodedSource): Promise<PictureInfo> {
+  const raw = { raw: info };
+  const [stats, small] = await Promise.all([
+    sharp(data, raw).stats(),
+    sharp(data, raw).resize(THUMBHASH_MAX_SIDE, THUMBHASH_MAX_SIDE, { fit: 'inside' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true }),
+  ]);
+  const hash = rgbaToThumbHash(small.info.width, small.info.height, small.data);
+  const { r, g, b } = stats.dominant;
+  return {
+    color: `#${hex(r)}${hex(g)}${hex(b)}`,
+    thumbhash: Buffer.from(hash).toString('base64'),
+    placeholder: await placeholderFrom(hash),
+    width: info.width,
+    height: info.height,
+  };
+}
