@@ -107,6 +107,11 @@ const schema = z.object({
   REFRESH_AHEAD_SECONDS: int(0).default(3600),
   REFRESH_CHECK_SECONDS: int(1, 86_400).default(60),
 
+  WEBHOOK_URL: url.optional(),
+  WEBHOOK_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+  WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(10_000),
+  EVENTS_STREAM_MAX: int(1).default(10_000),
+
   DEMO_PAGE: bool.default(false),
   DEMO_CONTACTS: csv.default([]),
 
@@ -183,6 +188,11 @@ export interface Config {
     /** Origins allowed to read avatars and JSON from scripts; `*` for any. */
     corsOrigins: string[];
   };
+  /** Change events: a capped Redis Stream, and a signed webhook when a URL is set. */
+  events: {
+    streamMax: number;
+    webhook?: { url: string; secret: string; timeoutMs: number };
+  };
   /** GET / shows these contacts' avatars and a lookup box; off by default (an open lookup box is an oracle). */
   demoPage?: { contacts: string[] };
   defaultSize: number;
@@ -233,6 +243,7 @@ export function loadConfig(env: Env): Config {
     throw new ConfigError(`${name} ${reason}`);
   }
   const e = parsed.data;
+  if (e.WEBHOOK_URL && !e.WEBHOOK_SECRET) throw new ConfigError('WEBHOOK_SECRET is required with WEBHOOK_URL (receivers check the signature with it)');
   const clusterList = e.REDIS_CLUSTER_NODES ?? CLUSTER_URL.exec(e.REDIS_URL)?.[1];
   const cluster = clusterList !== undefined;
   const cache: RedisTarget = cluster ? { clusterNodes: parseNodes(clusterList) } : { url: e.REDIS_URL };
@@ -295,6 +306,10 @@ export function loadConfig(env: Env): Config {
       trustProxy: parseTrustProxy(e.TRUST_PROXY),
       adminToken: e.ADMIN_TOKEN,
       corsOrigins: e.CORS_ORIGINS,
+    },
+    events: {
+      streamMax: e.EVENTS_STREAM_MAX,
+      webhook: e.WEBHOOK_URL ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET!, timeoutMs: e.WEBHOOK_TIMEOUT_MS } : undefined,
     },
     demoPage: e.DEMO_PAGE ? { contacts: e.DEMO_CONTACTS } : undefined,
     defaultSize: e.DEFAULT_SIZE,

@@ -2,6 +2,9 @@ import { lifetimesFor, nextLifetime, sameAnswer, samePicturePath, type Freshness
 import type { AnswerStatus, AvatarMeta, AvatarStore } from '../src/avatar/store';
 import type { Format } from '../src/avatar/variant';
 import type { Clock } from '../src/clock';
+import { avatarEtag, placeholderEtag } from '../src/avatar/etag';
+import { paletteIndex } from '../src/avatar/placeholder';
+import type { ChangeEvents } from '../src/events/change-events';
 import type { AvatarAnswer, GreenApiClient } from '../src/greenapi/client';
 import { linkExpiresAt } from '../src/greenapi/link-expiry';
 import { DownloadError, type Downloader } from '../src/images/download';
@@ -29,6 +32,8 @@ export interface PipelineDeps {
   downloader: Downloader;
   logger: Logger;
   clock: Clock;
+  /** Where changed answers are announced (stream, webhook). */
+  events?: ChangeEvents;
   options: PipelineOptions;
 }
 
@@ -56,7 +61,7 @@ const NEGATIVE_STATUS: Record<Exclude<AvatarAnswer['kind'], 'avatar'>, AnswerSta
   'invalid-chat-id': 'not-on-whatsapp',
 };
 
-export function createAvatarPipeline({ store, metrics, greenApi, downloader, logger, clock, options }: PipelineDeps): AvatarPipeline {
+export function createAvatarPipeline({ store, metrics, greenApi, downloader, logger, clock, events, options }: PipelineDeps): AvatarPipeline {
   const { freshness } = options;
   const slots = createSharpSlots(options.renderConcurrency);
   // One decode per picture, shared by every variant rendered from it while it stays here.
@@ -118,6 +123,12 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
     return hash;
   }
 
+  /** The ETag of an answer's image at the default size and format: the picture's, or the placeholder's. */
+  const defaultEtag = (chatId: string, answer: AvatarMeta): string =>
+    answer.status === 'ok'
+      ? avatarEtag(answer.hash, options.defaultSize, options.defaultFormat)
+      : placeholderEtag(paletteIndex(chatId), options.defaultSize, options.defaultFormat);
+
   /** Writes an answer with its lifetime: doubled when it did not change, the base lifetime when it did. */
   async function writeAnswer(chatId: string, previous: AvatarMeta | undefined, status: AnswerStatus, url: string, hash: string): Promise<AvatarMeta> {
     const now = clock();
@@ -133,6 +144,10 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
       lifetime,
       changedAt: previous && sameAnswer(previous, { status, hash }) ? previous.changedAt : now,
     };
+    // Announced before it is written: if the write fails, the retry announces it again (at least once).
+    if (events && previous && !sameAnswer(previous, meta)) {
+      await events.record({ chatId, status, etag: defaultEtag(chatId, meta), previousEtag: defaultEtag(chatId, previous) }, now);
+    }
     // A picture's answer lives as long as its images, so it can be served stale; a negative one long enough
     // past its freshness for the next refresh to see that it did not change.
     const keepSeconds = status === 'ok' ? options.imageTtlSeconds : lifetime + lifetimesFor(freshness, status).maxSeconds;

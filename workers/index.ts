@@ -18,6 +18,8 @@ import { createMarkBatchFailed } from '../src/warm/batches';
 import { createAvatarPipeline } from './avatar-pipeline';
 import { createRenderProcessor, createResolveProcessor } from './processors';
 import { createRefreshAhead } from './refresh-ahead';
+import { createWebhookProcessor } from './webhook';
+import { createChangeEvents, type WebhookJob } from '../src/events/change-events';
 
 export interface WorkerDeps {
   config: Config;
@@ -58,6 +60,7 @@ export function startWorkers({ config, connection, cache, store, logger, metrics
     logger,
     { ratePerSec, keyPrefix },
   );
+  const webhooks = startWebhooks(config, connection);
   const pipeline = createAvatarPipeline({
     store,
     metrics,
@@ -65,6 +68,7 @@ export function startWorkers({ config, connection, cache, store, logger, metrics
     downloader: createDownloader(config.source),
     logger,
     clock,
+    events: createChangeEvents(cache, keyPrefix, config.events.streamMax, webhooks?.queue),
     options: {
       freshness: freshnessPolicy(config.ttl),
       imageTtlSeconds: config.ttl.imageSeconds,
@@ -112,8 +116,9 @@ export function startWorkers({ config, connection, cache, store, logger, metrics
   });
 
   const maintenance = startMaintenance(config, connection, cache, resolveQueue, clock, logger);
-  const workers = [resolveWorker, renderWorker, maintenance.worker];
-  for (const queue of [resolveQueue, maintenance.queue]) queue.on('error', (err) => outages.failed(`queue ${queue.name}`, err));
+  const workers = [resolveWorker, renderWorker, maintenance.worker, ...(webhooks ? [webhooks.worker] : [])];
+  const queues = [resolveQueue, maintenance.queue, ...(webhooks ? [webhooks.queue] : [])];
+  for (const queue of queues) queue.on('error', (err) => outages.failed(`queue ${queue.name}`, err));
 
   for (const worker of workers) {
     worker.on('failed', (job, err) => {
@@ -132,9 +137,26 @@ export function startWorkers({ config, connection, cache, store, logger, metrics
         logger.warn({ timeoutMs }, 'shutdown: jobs still running after SHUTDOWN_TIMEOUT_MS; closing anyway (other workers take them up)');
         await settleWithin(Promise.all(workers.map((w) => w.close(true))), 1000);
       }
-      await settleWithin(Promise.all([resolveQueue.close(), maintenance.queue.close()]), 1000);
+      await settleWithin(Promise.all(queues.map((q) => q.close())), 1000);
     },
   };
+}
+
+/** Attempts of a webhook delivery: with exponential backoff from JOB_BACKOFF_MS, hours at the default. */
+const WEBHOOK_ATTEMPTS = 12;
+
+/** Change events for WEBHOOK_URL: their own queue and worker, so a receiver that is down slows nothing else. */
+function startWebhooks(config: Config, connection: RedisClient) {
+  const webhook = config.events.webhook;
+  if (!webhook) return undefined;
+  const prefix = config.redis.queuePrefix;
+  const queue = new Queue<WebhookJob, JobOutcome>(QUEUE_NAMES.webhook, {
+    connection,
+    prefix,
+    defaultJobOptions: { ...jobDefaults(config.jobs), attempts: WEBHOOK_ATTEMPTS },
+  });
+  const worker = new Worker<WebhookJob, JobOutcome>(QUEUE_NAMES.webhook, createWebhookProcessor(webhook), { connection, prefix, concurrency: 4, drainDelay: 1 });
+  return { queue, worker };
 }
 
 /** The keep-fresh job, repeated every REFRESH_CHECK_SECONDS by a BullMQ job scheduler (off with REFRESH_AHEAD_SECONDS=0). */

@@ -4,7 +4,8 @@ import { signedAvatarPath } from '../security/signing';
 import { PALETTE, paletteIndex, type Placeholders } from './placeholder';
 import type { AvatarRequest } from './request';
 import { cacheControl, contactTag, type AvatarResponse, type AvatarStatus, type CacheState } from './response';
-import { avatarEtag, type Answer, type AvatarService, type ServeContext } from './service';
+import { avatarEtag } from './etag';
+import type { Answer, AvatarService, ServeContext } from './service';
 import type { AvatarMeta, AvatarStore } from './store';
 import { FORMATS, MAX_SIZE, snapSize, type Format } from './variant';
 

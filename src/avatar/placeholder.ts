@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
-import { encode, PIPELINE_VERSION } from '../images/render';
+import { encode } from '../images/render';
+import { placeholderEtag } from './etag';
 import type { Format } from './variant';
 
 /** Muted backgrounds that keep a white silhouette readable. */
@@ -45,7 +46,7 @@ export function createPlaceholders(): Placeholders {
       const key = `${colour}:${size}:${format}`;
       let image = drawn.get(key);
       if (!image) {
-        image = draw(colour, size, format).then((body) => ({ body, etag: `"ph${PIPELINE_VERSION}-${colour}-${size}-${format}"` }));
+        image = draw(colour, size, format).then((body) => ({ body, etag: placeholderEtag(colour, size, format) }));
         image.catch(() => drawn.delete(key));
         drawn.set(key, image);
       }

@@ -6,7 +6,7 @@ import type { JobWaiter, WaitOutcome } from '../queue/job-waiter';
 import type { BudgetKind, ClientLimiter } from '../security/client-limiter';
 import type { RecentRequests } from '../warm/recent';
 import { AppError } from '../errors';
-import { PIPELINE_VERSION } from '../images/render';
+import { avatarEtag } from './etag';
 import { renderKey } from '../queue/jobs';
 import type { Placeholders } from './placeholder';
 import type { AvatarRequest } from './request';
@@ -79,9 +79,6 @@ export type Answer =
   | { meta: AvatarMeta; read: AvatarRead; cache: CacheState }
   | { missing: 'pending' | 'error' | 'rate-limited'; cache: CacheState; retryAfter?: number };
 
-/** The ETag names the content (source hash), the variant and the pipeline that drew it. */
-export const avatarEtag = (hash: string, size: number, format: string): string =>
-  `"v${PIPELINE_VERSION}-${hash.slice(0, 20)}-${size}-${format}"`;
 
 /** A response kept in memory, with the chatId it is for (refresh-ahead remembers what was served). */
 interface CachedResponse extends AvatarResponse {

@@ -3,7 +3,7 @@ import type { Format } from '../avatar/variant';
 
 /** Job names, payloads and ids: the contract between the API and the workers. No secrets in job data. */
 
-export const QUEUE_NAMES = { resolve: 'resolve', render: 'render', maintenance: 'maintenance' } as const;
+export const QUEUE_NAMES = { resolve: 'resolve', render: 'render', maintenance: 'maintenance', webhook: 'webhook' } as const;
 
 /** The repeatable keep-fresh job (BullMQ job scheduler) on the maintenance queue. */
 export const REFRESH_AHEAD_SCHEDULER = 'refresh-ahead';
