@@ -1,4 +1,5 @@
 import { badRequest } from '../errors';
+import { SILHOUETTE, type PlaceholderStyle } from './placeholder';
 import { CHAT_ID_RULE, parseChatId } from './chat-id';
 import { MAX_SIZE, negotiateFormat, parseFormat, snapSize, type Format } from './variant';
 
@@ -9,12 +10,52 @@ export interface AvatarRequest {
   format: Format;
   /** The format came from Accept, so the response must say `Vary: Accept`. */
   negotiated: boolean;
-  /** `?fallback=404`: answer 404 rather than a placeholder. */
+  /** `?fallback=404` or `?d=404`: answer 404 rather than a placeholder. */
   fallback404: boolean;
+  /** `?d=`: what to draw when there is no picture to show. */
+  placeholder: PlaceholderStyle;
 }
 
 /** `sig` is checked (when signing is on) before parsing; see security/signing. */
-const QUERY_PARAMS = new Set(['size', 'fallback', 'sig']);
+const QUERY_PARAMS = new Set(['size', 'fallback', 'sig', 'd', 'name', 'initials']);
+const MAX_NAME_LENGTH = 64;
+const PLACEHOLDER_CHOICES = ['mp', 'initials', 'blank', '404'] as const;
+
+/** Letters (any script) and digits, one grapheme at a time. */
+const graphemes = (s: string) => [...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(s)].map((g) => g.segment);
+const isLetter = (g: string) => /^[\p{L}\p{N}]/u.test(g);
+
+/** Up to two letters: `initials=` as given, or the first letters of the first and last words of `name=`. */
+export function initialsOf(name: string | undefined, initials: string | undefined): string {
+  if (initials !== undefined) return graphemes(initials).filter(isLetter).slice(0, 2).join('').toUpperCase();
+  const words = (name ?? '').split(/[\s\p{P}\p{S}]+/u).filter((w) => w && isLetter(graphemes(w)[0]!));
+  const firsts = words.map((w) => graphemes(w)[0]!);
+  return (firsts.length > 1 ? firsts[0]! + firsts[firsts.length - 1]! : (firsts[0] ?? '')).toUpperCase();
+}
+
+function single(params: URLSearchParams, name: string): string | undefined {
+  const values = params.getAll(name);
+  if (values.length > 1) throw badRequest('invalid_query', `${name} may be given once`);
+  return values[0];
+}
+
+/** `?d=mp|initials|blank|404` with `name=` or `initials=` for initials (the silhouette when they give no letter). */
+function parsePlaceholder(params: URLSearchParams): { style: PlaceholderStyle; notFound: boolean } {
+  const d = single(params, 'd') ?? 'mp';
+  if (!(PLACEHOLDER_CHOICES as readonly string[]).includes(d)) throw badRequest('invalid_placeholder', 'd must be mp, initials, blank or 404');
+  const name = single(params, 'name');
+  const initials = single(params, 'initials');
+  if (d !== 'initials' && (name !== undefined || initials !== undefined)) {
+    throw badRequest('invalid_query', 'name and initials go with d=initials');
+  }
+  if ((name?.length ?? 0) > MAX_NAME_LENGTH || (initials?.length ?? 0) > MAX_NAME_LENGTH) {
+    throw badRequest('invalid_name', `name and initials are at most ${MAX_NAME_LENGTH} characters`);
+  }
+  if (d === 'blank') return { style: { kind: 'blank' }, notFound: false };
+  if (d === '404') return { style: SILHOUETTE, notFound: true };
+  const letters = d === 'initials' ? initialsOf(name, initials) : '';
+  return { style: letters ? { kind: 'initials', letters } : SILHOUETTE, notFound: false };
+}
 const INFO_QUERY_PARAMS = new Set(['size', 'sig']);
 
 /** `/avatar/<id>.json`: the JSON info of an avatar rather than the image. */
@@ -66,7 +107,8 @@ export function parseAvatarRequest(file: string, query: string, accept: string |
   if (fallback.length > 1 || (fallback.length === 1 && fallback[0] !== '404')) {
     throw badRequest('invalid_fallback', 'fallback must be 404');
   }
-  return { chatId, size, format, negotiated, fallback404: fallback.length === 1 };
+  const { style, notFound } = parsePlaceholder(params);
+  return { chatId, size, format, negotiated, fallback404: fallback.length === 1 || notFound, placeholder: style };
 }
 
 /**
@@ -78,5 +120,5 @@ export function parseInfoRequest(file: string, query: string, defaultSize: numbe
   if (!chatId) throw badRequest('invalid_chat_id', CHAT_ID_RULE);
   const params = new URLSearchParams(query);
   checkParams(params, INFO_QUERY_PARAMS);
-  return { chatId, size: parseSize(params.getAll('size'), defaultSize), format: defaultFormat, negotiated: false, fallback404: false };
+  return { chatId, size: parseSize(params.getAll('size'), defaultSize), format: defaultFormat, negotiated: false, fallback404: false, placeholder: SILHOUETTE };
 }

@@ -109,7 +109,7 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
   async function placeholder(req: AvatarRequest, status: AvatarStatus, cache: CacheState, maxAge: number): Promise<AvatarResponse> {
     const control = cacheControl(maxAge);
     if (req.fallback404) return withStatic(notFoundResponse(req, status, cache, control));
-    const image = await placeholders.get(req.chatId, req.size, req.format);
+    const image = await placeholders.get(req.chatId, req.size, req.format, req.placeholder);
     return withStatic(imageResponse(req, image.body, image.etag, status, cache, control));
   }
 
@@ -122,7 +122,7 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
     const headers = { 'Retry-After': String(retryAfter) };
     const what = kind === 'miss' ? 'uncached avatars' : 'new sizes or formats';
     if (req.fallback404) throw new AppError(429, 'rate_limited', `too many ${what} requested; retry later`, headers);
-    const image = await placeholders.get(req.chatId, req.size, req.format);
+    const image = await placeholders.get(req.chatId, req.size, req.format, req.placeholder);
     const response = withStatic(imageResponse(req, image.body, image.etag, 'rate-limited', 'MISS', cacheControl(0)));
     return { ...response, statusCode: 429, headers: { ...response.headers, 'retry-after': String(retryAfter) } };
   }
