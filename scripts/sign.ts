@@ -1,11 +1,11 @@
 /**
- * `npm run sign -- 11001234567 --size 64 --format webp [--base-url https://avatars.example.com]`
- * Prints a signed avatar URL. The key comes from --key or SIGNING_KEY.
+ * `npm run sign -- 11001234567 --size 64 --format webp [--expires-in 3600] [--base-url https://avatars.example.com]`
+ * Prints a signed avatar URL. The key comes from --key, or the first of SIGNING_KEYS, or SIGNING_KEY.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { parseChatId } from '../src/avatar/chat-id';
 import { parseFormat } from '../src/avatar/variant';
-import { signedAvatarPath } from '../src/security/signing';
+import { avatarUrl } from '../src/client';
 
 const program = new Command('sign')
   .description('print a signed avatar URL')
@@ -18,15 +18,19 @@ const program = new Command('sign')
     if (!parseFormat(v)) throw new InvalidArgumentError('webp, avif, png, jpg or jpeg');
     return v;
   })
-  .option('--fallback-404', 'answer 404 instead of a placeholder')
+  .option('--fallback-404', 'answer 404 instead of a placeholder (d=404)')
+  .option('--expires-in <seconds>', 'the URL stops working after this many seconds (exp)', (v) => {
+    if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError('a whole number of seconds');
+    return Number(v);
+  })
   .option('--base-url <url>', 'prefix, e.g. https://avatars.example.com', '')
-  .option('--key <key>', 'signing key (default: SIGNING_KEY)')
-  .action((id: string, options: { size?: number; format?: 'webp'; fallback404?: boolean; baseUrl: string; key?: string }) => {
-    const key = options.key ?? process.env.SIGNING_KEY;
-    if (!key) return program.error('sign: no key: pass --key or set SIGNING_KEY');
+  .option('--key <key>', 'signing key (default: the first of SIGNING_KEYS, or SIGNING_KEY)')
+  .action((id: string, options: { size?: number; format?: 'webp'; fallback404?: boolean; expiresIn?: number; baseUrl: string; key?: string }) => {
+    const key = options.key ?? process.env.SIGNING_KEYS?.split(',')[0]?.trim() ?? process.env.SIGNING_KEY;
+    if (!key) return program.error('sign: no key: pass --key or set SIGNING_KEYS or SIGNING_KEY');
     if (!parseChatId(id)) program.error(`sign: "${id}" is not a phone number, group id or chatId`);
-    const path = signedAvatarPath(key, id, { size: options.size, format: options.format, fallback404: options.fallback404 });
-    process.stdout.write(`${options.baseUrl.replace(/\/+$/, '')}${path}\n`);
+    const exp = options.expiresIn ? Math.floor(Date.now() / 1000) + options.expiresIn : undefined;
+    process.stdout.write(`${avatarUrl(options.baseUrl, id, { size: options.size, format: options.format, d: options.fallback404 ? '404' : undefined, key, exp })}\n`);
   });
 
 program.parse();

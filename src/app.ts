@@ -102,7 +102,7 @@ export function createApp({ avatars, info, store, batches, queues, readiness, me
   app.use(requestMetrics(metrics));
   app.use(requestLogging(logger));
   app.use(healthRouter(readiness, metrics, { metricsHere }));
-  app.use(avatarRouter(avatars, info, metrics, { defaultSize, defaultFormat, signingKey: security.signingKey, cors }));
+  app.use(avatarRouter(avatars, info, metrics, { defaultSize, defaultFormat, signingKeys: security.signingKeys, cors }));
   // Admin: off (404) without ADMIN_TOKEN, else Bearer-authenticated.
   const admin = adminOnly(security.adminToken);
   app.use('/v1/warm', admin);
@@ -110,7 +110,7 @@ export function createApp({ avatars, info, store, batches, queues, readiness, me
   app.use(QUEUE_DASHBOARD_PATH, admin, queueDashboard(queues));
   app.use('/v1/avatars', admin);
   app.use(contactsAdminRouter(store, queues));
-  if (demoPage) app.use(demoPageRouter(demoPage.contacts, security.signingKey));
+  if (demoPage) app.use(demoPageRouter(demoPage.contacts, security.signingKeys?.[0]));
   app.use((_req, res) => {
     res.status(404).json(errorBody('not_found', 'no such route'));
   });

@@ -85,6 +85,11 @@ const schema = z.object({
   FAILURE_BACKOFF_SECONDS: int(0).default(60),
 
   SIGNING_KEY: z.string().min(16, 'at least 16 characters').optional(),
+  SIGNING_KEYS: z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.string().min(16, 'comma-separated keys of at least 16 characters each')).min(1))
+    .optional(),
   MISS_RATE_PER_MIN: int(0).default(60),
   RENDER_RATE_PER_MIN: int(0).default(300),
   TRUST_PROXY: z
@@ -175,8 +180,8 @@ export interface Config {
   /** After a resolve job finally fails, requests for that chatId get the error placeholder this long, with no new job. */
   failureBackoffSeconds: number;
   security: {
-    /** When set, /avatar URLs must carry a valid `sig`. */
-    signingKey?: string;
+    /** When set, /avatar URLs must carry a valid `sig`: made with the first key, checked against all (rotation). */
+    signingKeys?: string[];
     /** Requests per client IP per minute that may start an upstream call; 0 turns the limit off. */
     missRatePerMin: number;
     /** Requests per client IP per minute that may cause a render of a new variant; 0 turns the limit off. */
@@ -300,7 +305,7 @@ export function loadConfig(env: Env): Config {
     missWaitMs: e.MISS_WAIT_MS,
     failureBackoffSeconds: e.FAILURE_BACKOFF_SECONDS,
     security: {
-      signingKey: e.SIGNING_KEY,
+      signingKeys: e.SIGNING_KEYS ?? (e.SIGNING_KEY ? [e.SIGNING_KEY] : undefined),
       missRatePerMin: e.MISS_RATE_PER_MIN,
       renderRatePerMin: e.RENDER_RATE_PER_MIN,
       trustProxy: parseTrustProxy(e.TRUST_PROXY),

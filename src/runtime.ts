@@ -160,7 +160,7 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
         defaultFormat: config.defaultFormat,
         browserMaxAgeSeconds: config.ttl.browserMaxAgeSeconds,
         staleMaxAgeSeconds: config.ttl.staleMaxAgeSeconds,
-        signingKey: config.security.signingKey,
+        signingKey: config.security.signingKeys?.[0],
         staticHeaders: cors.always,
       },
     });
@@ -180,7 +180,7 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
       metricsHere,
       cors,
     });
-    handler = createFastPath(avatars, app, metrics, { defaultSize: config.defaultSize, signingKey: config.security.signingKey, cors });
+    handler = createFastPath(avatars, app, metrics, { defaultSize: config.defaultSize, signingKeys: config.security.signingKeys, cors });
   } else {
     // A worker answers health, readiness (its Redis) and metrics.
     const connection = workerConnection!;

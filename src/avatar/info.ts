@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock';
-import { signedAvatarPath } from '../security/signing';
+import { avatarUrl } from '../client';
 import { PALETTE, paletteIndex, type Placeholders } from './placeholder';
 import type { AvatarRequest } from './request';
 import { cacheControl, contactTag, type AvatarResponse, type AvatarStatus, type CacheState } from './response';
@@ -56,11 +56,8 @@ const extension = (format: Format) => (format === 'jpeg' ? 'jpg' : format);
 export function createAvatarInfo({ avatars, store, placeholders, clock, options }: AvatarInfoDeps) {
   const secondsUntil = (ms: number) => Math.max(0, Math.floor((ms - clock()) / 1000));
 
-  function imageUrl(chatId: string, size: number, format: Format): string {
-    const id = urlId(chatId);
-    if (options.signingKey) return signedAvatarPath(options.signingKey, id, { size, format: extension(format) });
-    return `/avatar/${encodeURIComponent(id).replace(/%40/g, '@')}.${extension(format)}?size=${size}`;
-  }
+  const imageUrl = (chatId: string, size: number, format: Format): string =>
+    avatarUrl('', urlId(chatId), { size, format: extension(format), key: options.signingKey });
 
   /** The default format at 1x, 2x and 3x of the size, snapped to the size set and capped at 640. */
   function srcset(chatId: string, size: number): string {

@@ -17,7 +17,7 @@ export interface AvatarRequest {
 }
 
 /** `sig` is checked (when signing is on) before parsing; see security/signing. */
-const QUERY_PARAMS = new Set(['size', 'fallback', 'sig', 'd', 'name', 'initials']);
+const QUERY_PARAMS = new Set(['size', 'fallback', 'sig', 'exp', 'd', 'name', 'initials']);
 const MAX_NAME_LENGTH = 64;
 const PLACEHOLDER_CHOICES = ['mp', 'initials', 'blank', '404'] as const;
 
@@ -56,7 +56,7 @@ function parsePlaceholder(params: URLSearchParams): { style: PlaceholderStyle; n
   const letters = d === 'initials' ? initialsOf(name, initials) : '';
   return { style: letters ? { kind: 'initials', letters } : SILHOUETTE, notFound: false };
 }
-const INFO_QUERY_PARAMS = new Set(['size', 'sig']);
+const INFO_QUERY_PARAMS = new Set(['size', 'sig', 'exp']);
 
 /** `/avatar/<id>.json`: the JSON info of an avatar rather than the image. */
 export const isInfoFile = (file: string): boolean => file.endsWith('.json');

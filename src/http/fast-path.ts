@@ -6,7 +6,7 @@ import { sendAvatar } from '../avatar/send';
 import type { AvatarService } from '../avatar/service';
 import { negotiateFormat } from '../avatar/variant';
 import type { Metrics } from '../metrics';
-import { hasValidSignature } from '../security/signing';
+import { checkSignature } from '../security/signing';
 import type { CorsPolicy } from './cors';
 import { requestIdOf } from './request-id';
 import { countServed } from './served';
@@ -22,7 +22,7 @@ export function responseCacheKey(url: string, negotiatedFormat?: string): string
 
 export interface FastPathOptions {
   defaultSize: number;
-  signingKey?: string;
+  signingKeys?: string[];
   cors: CorsPolicy;
 }
 
@@ -39,13 +39,13 @@ export function takePrefetchedRead(req: IncomingMessage): AvatarRead | undefined
 }
 
 /** The avatar request in a URL, when it is valid (and signed, if signing is on); else Express answers it. */
-function parse(url: string, accept: string | undefined, { defaultSize, signingKey }: FastPathOptions): AvatarRequest | undefined {
+function parse(url: string, accept: string | undefined, { defaultSize, signingKeys }: FastPathOptions): AvatarRequest | undefined {
   const q = url.indexOf('?');
   const raw = url.slice(PREFIX.length, q < 0 ? undefined : q);
   const query = q < 0 ? '' : url.slice(q + 1);
   try {
     const file = decodeURIComponent(raw);
-    if (file.includes('/') || (signingKey && !hasValidSignature(signingKey, file, query))) return undefined;
+    if (file.includes('/') || (signingKeys && checkSignature(signingKeys, file, query, Date.now() / 1000) !== 'valid')) return undefined;
     return parseAvatarRequest(file, query, accept, defaultSize);
   } catch {
     return undefined;

@@ -6,7 +6,7 @@ import { sendAvatar } from '../avatar/send';
 import type { AvatarService } from '../avatar/service';
 import { AppError } from '../errors';
 import { clientIp } from '../security/client-ip';
-import { hasValidSignature } from '../security/signing';
+import { checkSignature } from '../security/signing';
 import { responseCacheKey, takePrefetchedRead } from '../http/fast-path';
 import { countServed } from '../http/served';
 import type { CorsPolicy } from '../http/cors';
@@ -15,20 +15,20 @@ import type { Metrics } from '../metrics';
 export interface AvatarRouteOptions {
   defaultSize: number;
   defaultFormat: Format;
-  /** When set, every avatar URL needs a valid `sig`. */
-  signingKey?: string;
+  /** When set, every avatar URL needs a valid `sig` made with one of them. */
+  signingKeys?: string[];
   cors: CorsPolicy;
 }
 
-export function avatarRouter(service: AvatarService, info: AvatarInfo, metrics: Metrics, { defaultSize, defaultFormat, signingKey, cors }: AvatarRouteOptions): Router {
+export function avatarRouter(service: AvatarService, info: AvatarInfo, metrics: Metrics, { defaultSize, defaultFormat, signingKeys, cors }: AvatarRouteOptions): Router {
   const router = Router();
   // One segment: `<id>.<format>` or `<id>`; the id/format split is ours (Express's `:id.:format` is greedy).
   router.get('/avatar/:file', async (req, res) => {
     const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
     // Before any cache or upstream work: an unsigned URL learns nothing.
-    if (signingKey && !hasValidSignature(signingKey, req.params.file, query)) {
-      throw new AppError(403, 'invalid_signature', 'this URL needs a valid sig parameter');
-    }
+    const signature = signingKeys ? checkSignature(signingKeys, req.params.file, query, Date.now() / 1000) : 'valid';
+    if (signature === 'invalid') throw new AppError(403, 'invalid_signature', 'this URL needs a valid sig parameter');
+    if (signature === 'expired') throw new AppError(403, 'expired_signature', 'this signed URL has expired (exp)');
     if (isInfoFile(req.params.file)) {
       const request = parseInfoRequest(req.params.file, query, defaultSize, defaultFormat);
       sendAvatar(req, res, await info(request, { clientIp: clientIp(req), cacheKey: '', log: req.log }), cors);

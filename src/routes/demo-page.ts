@@ -1,15 +1,13 @@
 import { Router } from 'express';
-import { signedAvatarPath } from '../security/signing';
+import { avatarUrl as clientUrl } from '../client';
 
 const SIZES = [48, 96, 192] as const;
 const FORMATS = ['webp', 'avif', 'png', 'jpg'] as const;
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-function avatarUrl(id: string, format: string, size: number, signingKey?: string): string {
-  if (signingKey) return signedAvatarPath(signingKey, id, { format: format as 'webp', size });
-  return `/avatar/${encodeURIComponent(id).replace(/%40/g, '@')}.${format}?size=${size}`;
-}
+const avatarUrl = (id: string, format: string, size: number, signingKey?: string): string =>
+  clientUrl('', id, { format: format as 'webp', size, key: signingKey });
 
 function img(id: string, format: string, size: number, signingKey?: string): string {
   const src = escape(avatarUrl(id, format, size, signingKey));

@@ -1,44 +1,27 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Format } from '../avatar/variant';
+import { timingSafeEqual } from 'node:crypto';
+import { canonicalTarget, sign } from '../client';
 
 /**
- * Signed avatar URLs: `sig` is HMAC-SHA256 (base64url) over `/avatar/<file>?<query>`, where file is the
- * decoded path segment and query holds every other parameter sorted by name. Without a valid signature
- * nobody can use the service as a free "is this number on WhatsApp?" oracle.
+ * Signed avatar URLs (the scheme is specified in src/client.ts and the README): without a valid signature
+ * nobody can use the service as a free "is this number on WhatsApp?" oracle. Several keys verify (key
+ * rotation: SIGNING_KEYS=new,old); an `exp` inside the signature makes a URL expire.
  */
-export function canonicalTarget(file: string, params: URLSearchParams): string {
-  const rest = [...params].filter(([name]) => name !== 'sig').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const query = new URLSearchParams(rest).toString();
-  return `/avatar/${file}${query ? `?${query}` : ''}`;
-}
+export type SignatureCheck = 'valid' | 'invalid' | 'expired';
 
-export function sign(key: string, target: string): string {
-  return createHmac('sha256', key).update(target).digest('base64url');
-}
-
-/** Checks the `sig` of a request in constant time. */
-export function hasValidSignature(key: string, file: string, rawQuery: string): boolean {
+/** Checks the `sig` of a request in constant time against every key, then its expiry. */
+export function checkSignature(keys: string[], file: string, rawQuery: string, nowSeconds: number): SignatureCheck {
   const params = new URLSearchParams(rawQuery);
   const given = params.getAll('sig');
-  if (given.length !== 1) return false;
-  const expected = Buffer.from(sign(key, canonicalTarget(file, params)));
+  if (given.length !== 1) return 'invalid';
   const actual = Buffer.from(given[0]!);
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
-}
-
-export interface SignOptions {
-  format?: Format | 'jpg';
-  size?: number;
-  fallback404?: boolean;
-}
-
-/** A signed path for an avatar, e.g. `/avatar/11001234567.webp?size=64&sig=...`. */
-export function signedAvatarPath(key: string, id: string, options: SignOptions = {}): string {
-  const file = options.format ? `${id}.${options.format}` : id;
-  const params = new URLSearchParams();
-  if (options.fallback404) params.set('fallback', '404');
-  if (options.size !== undefined) params.set('size', String(options.size));
   const target = canonicalTarget(file, params);
-  params.set('sig', sign(key, target));
-  return `/avatar/${encodeURIComponent(file).replace(/%40/g, '@')}?${params.toString()}`;
+  const matches = keys.some((key) => {
+    const expected = Buffer.from(sign(key, target));
+    return actual.length === expected.length && timingSafeEqual(actual, expected);
+  });
+  if (!matches) return 'invalid';
+  const exp = params.getAll('exp');
+  if (exp.length === 0) return 'valid';
+  if (exp.length > 1 || !/^\d{1,12}$/.test(exp[0]!)) return 'invalid';
+  return Number(exp[0]) < nowSeconds ? 'expired' : 'valid';
 }

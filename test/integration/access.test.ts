@@ -2,12 +2,14 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import request from 'supertest';
-import { signedAvatarPath } from '../../src/security/signing';
+import { readFileSync } from 'node:fs';
+import { avatarSrcSet, avatarUrl, canonicalTarget, sign } from '../../src/client';
 import { createKeys } from '../../src/avatar/keys';
 import { eventually, startStack, type Stack } from '../helpers/stack';
 import { errorOf, get } from '../helpers/http';
 
 const KEY = 'test-signing-key-0123456789';
+const README_VECTOR_SIG = 'kll4LOmah7cKr6gCD7JoQtpIiWFGABwJ6fLCn1hUsOk';
 
 describe('signed URLs (SIGNING_KEY)', () => {
   let stack: Stack;
@@ -18,23 +20,23 @@ describe('signed URLs (SIGNING_KEY)', () => {
   afterAll(() => stack.close());
 
   it('serves a URL signed by the helper, again from the cache, and never a tampered one', async () => {
-    const url = signedAvatarPath(KEY, '11000000700', { format: 'webp', size: 64 });
+    const url = avatarUrl('', '11000000700', { format: 'webp', size: 64, key: KEY });
     const res = await get(stack.url, url);
     expect(res.status).toBe(200);
     expect(res.headers['x-avatar-status']).toBe('ok');
     expect((await get(stack.url, url)).headers['x-cache']).toBe('HIT');
     expect((await get(stack.url, url.replace('size=64', 'size=65'))).status).toBe(403);
-    const tampered = url.replace(/sig=(.)/, (_m, c: string) => `sig=${c === 'A' ? 'B' : 'A'}`);
+    const tampered = url.replace(/sig=(.)/, (_m: string, c: string) => `sig=${c === 'A' ? 'B' : 'A'}`);
     expect((await get(stack.url, tampered)).status).toBe(403);
   });
 
   it.each([
     ['no sig', '/avatar/11000000701.webp'],
     ['a wrong sig', '/avatar/11000000701.webp?sig=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'],
-    ['a sig for another size', signedAvatarPath(KEY, '11000000701', { format: 'webp', size: 64 }).replace('size=64', 'size=640')],
-    ['a sig for another id', signedAvatarPath(KEY, '11000000701', { format: 'webp' }).replace('11000000701', '11000000702')],
-    ['a sig made with another key', signedAvatarPath('another-key-0123456789', '11000000701', { format: 'webp' })],
-    ['two sigs', `${signedAvatarPath(KEY, '11000000701', { format: 'webp' })}&sig=x`],
+    ['a sig for another size', avatarUrl('', '11000000701', { format: 'webp', size: 64, key: KEY }).replace('size=64', 'size=640')],
+    ['a sig for another id', avatarUrl('', '11000000701', { format: 'webp', key: KEY }).replace('11000000701', '11000000702')],
+    ['a sig made with another key', avatarUrl('', '11000000701', { format: 'webp', key: 'another-key-0123456789' })],
+    ['two sigs', `${avatarUrl('', '11000000701', { format: 'webp', key: KEY })}&sig=x`],
   ])('answers 403 to %s, before any upstream call', async (_name, url) => {
     const res = await get(stack.url, url);
     expect(res.status).toBe(403);
@@ -51,8 +53,64 @@ describe('signed URLs (SIGNING_KEY)', () => {
       { cwd: root, env: { ...process.env, SIGNING_KEY: KEY } },
     );
     const url = stdout.trim();
-    expect(url).toBe(signedAvatarPath(KEY, '11000000700', { format: 'webp', size: 64 }));
+    expect(url).toBe(avatarUrl('', '11000000700', { format: 'webp', size: 64, key: KEY }));
     expect((await get(stack.url, url)).status).toBe(200);
+  });
+});
+
+describe('the signature, exactly as the README specifies it', () => {
+  it('matches the test vector', () => {
+    // key, path and query -> sig, as printed in the README's "Signed URLs" section.
+    const key = 'example-signing-key-0123456789';
+    const target = canonicalTarget('11001234567.webp', new URLSearchParams('size=64&name=Jane%20Doe&d=initials&exp=1893456000'));
+    expect(target).toBe('/avatar/11001234567.webp?d=initials&exp=1893456000&name=Jane+Doe&size=64');
+    expect(sign(key, target)).toBe(README_VECTOR_SIG);
+    const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+    expect(readme).toContain(key);
+    expect(readme).toContain(target);
+    expect(readme).toContain(README_VECTOR_SIG);
+  });
+});
+
+describe('expiring signed URLs and key rotation (SIGNING_KEYS)', () => {
+  const NEW = 'new-signing-key-0123456789';
+  const OLD = 'old-signing-key-0123456789';
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { SIGNING_KEYS: `${NEW},${OLD}` } });
+    stack.green.set('11000000710@c.us', { kind: 'no-avatar' });
+  });
+  afterAll(() => stack.close());
+
+  it('accepts URLs signed with any listed key, and refuses others', async () => {
+    for (const key of [NEW, OLD]) expect((await get(stack.url, avatarUrl('', '11000000710', { format: 'png', key }))).status).toBe(200);
+    const other = await get(stack.url, avatarUrl('', '11000000710', { format: 'png', key: 'retired-key-0123456789' }));
+    expect(errorOf(other).code).toBe('invalid_signature');
+  });
+
+  it('honours exp inside the signature: 403 expired_signature after it, and exp cannot be changed', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const valid = avatarUrl('', '11000000710', { format: 'webp', size: 48, key: NEW, exp: now + 3600 });
+    expect((await get(stack.url, valid)).status).toBe(200);
+    const expired = await get(stack.url, avatarUrl('', '11000000710', { format: 'webp', size: 48, key: NEW, exp: now - 1 }));
+    expect(expired.status).toBe(403);
+    expect(errorOf(expired).code).toBe('expired_signature');
+    const stretched = await get(stack.url, valid.replace(`exp=${now + 3600}`, `exp=${now + 7200}`));
+    expect(errorOf(stretched).code).toBe('invalid_signature');
+  });
+
+  it('the client helper makes URLs and srcsets the service accepts (JSON included)', async () => {
+    const base = stack.url;
+    const url = avatarUrl(base, '11000000710', { format: 'avif', size: 100, d: 'initials', name: 'Ольга Петрова', key: NEW });
+    const res = await get(base, url.slice(base.length));
+    expect(res.status).toBe(200);
+    expect(res.headers['x-avatar-status']).toBe('no-avatar');
+    const srcset = avatarSrcSet(base, '11000000710', { format: 'webp', size: 384, key: NEW });
+    const entries = srcset.split(', ').map((e) => e.split(' '));
+    expect(entries.map(([, x]) => x)).toEqual(['1x', '2x']);
+    for (const [src] of entries) expect((await get(base, src!.slice(base.length))).status).toBe(200);
+    const info = await request(base).get(avatarUrl('', '11000000710', { format: 'json', key: OLD }));
+    expect(info.status).toBe(200);
   });
 });
 

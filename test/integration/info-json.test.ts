@@ -1,7 +1,7 @@
 import request from 'supertest';
 import sharp from 'sharp';
 import { thumbHashToRGBA } from 'thumbhash';
-import { signedAvatarPath } from '../../src/security/signing';
+import { avatarUrl } from '../../src/client';
 import { startStack, type Stack } from '../helpers/stack';
 import { get } from '../helpers/http';
 
@@ -109,7 +109,7 @@ describe('GET /avatar/:id.json', () => {
     try {
       signed.green.set('11008000006@c.us', { kind: 'no-avatar' });
       expect((await request(signed.url).get('/avatar/11008000006.json')).status).toBe(403);
-      const path = signedAvatarPath(key, '11008000006', { format: 'json' as never });
+      const path = avatarUrl('', '11008000006', { format: 'json', key });
       const res = await request(signed.url).get(path);
       expect(res.status).toBe(200);
       for (const url of Object.values(res.body.urls as Record<string, string>)) {

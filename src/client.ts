@@ -1,0 +1,69 @@
+import { createHmac } from 'node:crypto';
+
+/**
+ * `avatar-cdn/client`: avatar URLs for Node back ends, signed when a key is given. No dependencies.
+ *
+ * The signature (what any language reimplements): `sig` = base64url (no padding) of HMAC-SHA256, keyed with
+ * the signing key, over the canonical target
+ *   `/avatar/<file>` + (`?` + query, when there is a query)
+ * where `<file>` is the path segment decoded (`11001234567.webp`, `120363043968066561@g.us.png`) and the query
+ * is every parameter except `sig`, sorted by name, encoded as application/x-www-form-urlencoded (letters,
+ * digits and `*-._` as they are, space as `+`, every other byte of the UTF-8 as `%XX` upper case) and joined
+ * with `&`. An `exp` parameter (Unix seconds) is signed like any other and makes the URL expire.
+ */
+
+export type AvatarFormat = 'webp' | 'avif' | 'png' | 'jpg' | 'jpeg' | 'json';
+
+export interface AvatarUrlOptions {
+  size?: number;
+  /** The file's extension; none: the service negotiates from Accept. */
+  format?: AvatarFormat;
+  /** The placeholder for contacts with no picture: `mp` (default), `initials`, `blank`, `404`. */
+  d?: 'mp' | 'initials' | 'blank' | '404';
+  /** With d=initials: a name to take the initials from, or the letters themselves. */
+  name?: string;
+  initials?: string;
+  /** The signing key (the first of SIGNING_KEYS); without it the URL is unsigned. */
+  key?: string;
+  /** Unix seconds after which the signed URL is refused (403 expired_signature). */
+  exp?: number;
+}
+
+/** The canonical target a signature covers (see the module comment). */
+export function canonicalTarget(file: string, params: URLSearchParams): string {
+  const rest = [...params].filter(([name]) => name !== 'sig').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const query = new URLSearchParams(rest).toString();
+  return `/avatar/${file}${query ? `?${query}` : ''}`;
+}
+
+export function sign(key: string, target: string): string {
+  return createHmac('sha256', key).update(target).digest('base64url');
+}
+
+/** `/avatar/<id>.<format>?...&sig=...` below `base` (an origin such as `https://avatars.example.com`, or ''). */
+export function avatarUrl(base: string, id: string, options: AvatarUrlOptions = {}): string {
+  const file = options.format ? `${id}.${options.format}` : id;
+  const params = new URLSearchParams();
+  if (options.size !== undefined) params.set('size', String(options.size));
+  if (options.d !== undefined) params.set('d', options.d);
+  if (options.name !== undefined) params.set('name', options.name);
+  if (options.initials !== undefined) params.set('initials', options.initials);
+  if (options.exp !== undefined) params.set('exp', String(Math.floor(options.exp)));
+  if (options.key) params.set('sig', sign(options.key, canonicalTarget(file, params)));
+  const query = params.toString();
+  return `${base.replace(/\/+$/, '')}/avatar/${encodeURIComponent(file).replace(/%40/g, '@')}${query ? `?${query}` : ''}`;
+}
+
+/** The sizes the service renders; a `size` is snapped up to one of them. */
+const SIZES = [32, 48, 64, 96, 128, 192, 256, 384, 512, 640];
+const snap = (n: number) => SIZES.find((s) => s >= n) ?? 640;
+
+/** `<img srcset>` for 1x, 2x and 3x screens: the same avatar at 1, 2 and 3 times `size` (snapped, at most 640). */
+export function avatarSrcSet(base: string, id: string, options: AvatarUrlOptions & { size: number }): string {
+  const seen = new Set<number>();
+  return [1, 2, 3]
+    .map((x) => ({ x, size: snap(Math.min(options.size * x, 640)) }))
+    .filter(({ size }) => !seen.has(size) && seen.add(size))
+    .map(({ x, size }) => `${avatarUrl(base, id, { ...options, size })} ${x}x`)
+    .join(', ');
+}
