@@ -8,6 +8,7 @@ import type { Config } from './config';
 import { AppError, errorBody } from './errors';
 import type { CorsPolicy } from './http/cors';
 import { requestIdOf } from './http/request-id';
+import { openApiDocument } from './openapi';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { Readiness } from './readiness';
@@ -102,6 +103,9 @@ export function createApp({ avatars, info, store, batches, queues, readiness, me
   app.use(requestMetrics(metrics));
   app.use(requestLogging(logger));
   app.use(healthRouter(readiness, metrics, { metricsHere }));
+  app.get('/openapi.json', (_req, res) => {
+    res.set('Cache-Control', 'no-cache').json(openApiDocument);
+  });
   app.use(avatarRouter(avatars, info, metrics, { defaultSize, defaultFormat, signingKeys: security.signingKeys, cors }));
   // Admin: off (404) without ADMIN_TOKEN, else Bearer-authenticated.
   const admin = adminOnly(security.adminToken);

@@ -1,0 +1,208 @@
+/**
+ * The OpenAPI 3.1 description of every route, served at GET /openapi.json. Integration tests validate real
+ * responses against it (test/helpers/openapi.ts), so an interface change that forgets this document fails.
+ */
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: object, description: string, headers?: object) => ({ description, ...(headers ? { headers } : {}), content: { 'application/json': { schema } } });
+const error = (description: string, headers?: object) => json(ref('ErrorBody'), description, headers);
+const header = (description: string, required = true, schema: object = { type: 'string' }) => ({ description, required, schema });
+
+const AVATAR_HEADERS = {
+  ETag: header('Strong validator: the picture (content hash), the variant and the rendering pipeline; or the placeholder'),
+  'Cache-Control': header('public, max-age=N[, stale-while-revalidate=S] while the answer is fresh; no-store for pending, error and rate-limited'),
+  'X-Cache': header('HIT, MISS (waited for a worker) or STALE (served while a refresh runs)', true, { enum: ['HIT', 'MISS', 'STALE'] }),
+  'X-Avatar-Status': header('What the picture is', true, ref('AvatarStatus')),
+  'Surrogate-Key': header('Names the contact (a hash of its chatId) for purging a CDN by tag'),
+  'Cache-Tag': header('The same tag, for CDNs that read Cache-Tag'),
+  'X-Request-Id': header('The request id (given, or generated)'),
+  'Access-Control-Allow-Origin': header('CORS: * by default, or the request Origin when CORS_ORIGINS lists it', false),
+};
+
+const ID_PARAM = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  description: 'A phone number with country code (8-15 digits), a group id <digits>-<digits>, or a chatId ending in @c.us, @g.us or @lid',
+  schema: { type: 'string' },
+};
+const SIZE_PARAM = { name: 'size', in: 'query', description: 'Pixels, 1-640, snapped up to 32 48 64 96 128 192 256 384 512 640', schema: { type: 'integer', minimum: 1, maximum: 640 } };
+const SIG_PARAMS = [
+  { name: 'sig', in: 'query', description: 'HMAC-SHA256 signature (required when SIGNING_KEY or SIGNING_KEYS is set)', schema: { type: 'string' } },
+  { name: 'exp', in: 'query', description: 'Unix seconds after which a signed URL expires', schema: { type: 'integer' } },
+];
+const ADMIN = [{ bearer: [] }];
+
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'avatar-cdn',
+    version: '1',
+    description: "Cached WhatsApp avatars (Green API GetAvatar) as stable URLs, in any size and format, with placeholders, JSON info and change events.",
+  },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN; admin routes answer 404 when it is unset' } },
+    schemas: {
+      ErrorBody: {
+        type: 'object',
+        required: ['error'],
+        properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } },
+      },
+      AvatarStatus: { type: 'string', enum: ['ok', 'no-avatar', 'private', 'not-on-whatsapp', 'pending', 'error', 'rate-limited'] },
+      AvatarInfo: {
+        type: 'object',
+        required: ['chatId', 'status', 'etag', 'updatedAt', 'width', 'height', 'color', 'placeholder', 'thumbhash', 'urls', 'srcset'],
+        additionalProperties: false,
+        properties: {
+          chatId: { type: 'string' },
+          status: ref('AvatarStatus'),
+          etag: { type: 'string', description: 'The ETag of the image at this size in the default format' },
+          updatedAt: { type: ['string', 'null'], format: 'date-time', description: 'When the answer last changed' },
+          width: { type: 'integer' },
+          height: { type: 'integer' },
+          color: { type: 'string', pattern: '^#[0-9a-f]{6}$', description: "The picture's dominant colour, or the placeholder's background" },
+          placeholder: { type: 'string', description: 'A blur-up image as a data URI (from the ThumbHash), under 1 KB' },
+          thumbhash: { type: ['string', 'null'], description: 'ThumbHash of the picture, base64' },
+          urls: {
+            type: 'object',
+            required: ['webp', 'avif', 'png', 'jpg'],
+            additionalProperties: false,
+            properties: { webp: { type: 'string' }, avif: { type: 'string' }, png: { type: 'string' }, jpg: { type: 'string' } },
+          },
+          srcset: { type: 'string', description: 'The default format at 1x, 2x and 3x of the size' },
+        },
+      },
+      WarmRequest: {
+        type: 'object',
+        required: ['chatIds'],
+        properties: { chatIds: { type: 'array', maxItems: 10000, items: { type: ['string', 'number'] } }, force: { type: 'boolean' } },
+      },
+      WarmAccepted: {
+        type: 'object',
+        required: ['accepted', 'duplicates', 'invalid'],
+        properties: {
+          batchId: { type: 'string' },
+          accepted: { type: 'integer' },
+          duplicates: { type: 'integer' },
+          invalid: { type: 'array', items: { type: 'object', required: ['id', 'error'], properties: { id: { type: 'string' }, error: { type: 'string' } } } },
+        },
+      },
+      BatchStatus: {
+        type: 'object',
+        required: ['total', 'done', 'withAvatar', 'noAvatar', 'private', 'notOnWhatsapp', 'failed', 'pending'],
+        properties: Object.fromEntries(['total', 'done', 'withAvatar', 'noAvatar', 'private', 'notOnWhatsapp', 'failed', 'pending'].map((k) => [k, { type: 'integer' }])),
+      },
+      Readiness: {
+        type: 'object',
+        required: ['status', 'redis', 'queue'],
+        properties: {
+          status: { enum: ['ok', 'unavailable'] },
+          redis: { type: 'string', description: 'ok, or why not: "unreachable (connection refused)"' },
+          queue: { type: 'string' },
+          upstream: { enum: ['ok', 'unauthorized', 'quota', 'unknown'] },
+          instances: { type: 'object', additionalProperties: { type: 'string' } },
+          quota: { type: 'object', description: 'What the last HTTP 466 said, per instance paused for it' },
+        },
+      },
+    },
+  },
+  paths: {
+    '/avatar/{id}.json': {
+      get: {
+        summary: 'JSON info of an avatar: status, ETag, colour, ThumbHash, blur-up placeholder, URLs, srcset',
+        parameters: [ID_PARAM, SIZE_PARAM, ...SIG_PARAMS],
+        responses: {
+          200: json(ref('AvatarInfo'), 'The info (its own ETag; 304 for If-None-Match)', { ETag: AVATAR_HEADERS.ETag, 'Cache-Control': AVATAR_HEADERS['Cache-Control'], 'X-Avatar-Status': AVATAR_HEADERS['X-Avatar-Status'] }),
+          304: { description: 'Not modified' },
+          400: error('Bad id or parameter'),
+          403: error('Missing, invalid or expired signature'),
+          429: json(ref('AvatarInfo'), 'Too many lookups by this client (status rate-limited)', { 'Retry-After': header('Seconds') }),
+        },
+      },
+    },
+    '/avatar/{file}': {
+      parameters: [
+        { name: 'file', in: 'path', required: true, description: '<id>.<format> (webp, avif, png, jpg, jpeg) or <id> (format from Accept)', schema: { type: 'string' } },
+      ],
+      get: {
+        summary: 'The avatar (or a placeholder) as an image of the asked size and format',
+        parameters: [
+          SIZE_PARAM,
+          { name: 'd', in: 'query', description: 'Placeholder: mp (silhouette), initials, blank, 404', schema: { enum: ['mp', 'initials', 'blank', '404'] } },
+          { name: 'name', in: 'query', description: 'With d=initials: take the initials of this name', schema: { type: 'string', maxLength: 64 } },
+          { name: 'initials', in: 'query', description: 'With d=initials: up to two letters', schema: { type: 'string', maxLength: 64 } },
+          { name: 'fallback', in: 'query', description: '404 instead of a placeholder', schema: { enum: ['404'] } },
+          ...SIG_PARAMS,
+        ],
+        responses: {
+          200: { description: 'The picture, or a placeholder (X-Avatar-Status says which)', headers: AVATAR_HEADERS, content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } },
+          304: { description: 'Not modified (If-None-Match)', headers: { ETag: AVATAR_HEADERS.ETag } },
+          400: error('Bad id, format, size or parameter'),
+          403: error('Missing, invalid or expired signature'),
+          404: error('No picture to show, with d=404 or fallback=404', { 'X-Avatar-Status': AVATAR_HEADERS['X-Avatar-Status'] }),
+          429: { description: 'Too many lookups or renders by this client: the placeholder, with Retry-After', headers: { 'Retry-After': header('Seconds') }, content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } },
+        },
+      },
+      head: { summary: 'As GET, without the body', responses: { 200: { description: 'Headers only' }, 304: { description: 'Not modified' } } },
+      options: { summary: 'CORS preflight', responses: { 204: { description: 'Allowed methods and headers' } } },
+    },
+    '/v1/warm': {
+      post: {
+        summary: 'Pre-load avatars for a contact list (admin)',
+        security: ADMIN,
+        requestBody: { content: { 'application/json': { schema: ref('WarmRequest') }, 'text/plain': { schema: { type: 'string', description: 'One id per line' } } } },
+        responses: {
+          202: json(ref('WarmAccepted'), 'Accepted: lookups queued behind interactive ones'),
+          400: error('Malformed body or no ids'),
+          401: error('Missing or wrong Bearer token'),
+          404: error('ADMIN_TOKEN is unset'),
+          413: error('More than 10,000 ids'),
+          429: error('The warm backlog is full (MAX_WARM_BACKLOG)', { 'Retry-After': header('Seconds') }),
+        },
+      },
+    },
+    '/v1/warm/{batchId}': {
+      get: {
+        summary: 'Progress of a warm batch (admin; kept a day)',
+        security: ADMIN,
+        parameters: [{ name: 'batchId', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 200: json(ref('BatchStatus'), 'Counts'), 401: error('Missing or wrong Bearer token'), 404: error('No such batch') },
+      },
+    },
+    '/v1/avatars/{id}/refresh': {
+      post: {
+        summary: 'Resolve one contact again now, whatever the freshness (admin): one GetAvatar call, joined if one is in flight',
+        security: ADMIN,
+        parameters: [ID_PARAM],
+        responses: {
+          202: json({ type: 'object', required: ['chatId', 'refresh'], properties: { chatId: { type: 'string' }, refresh: { const: 'queued' } } }, 'Queued'),
+          400: error('Bad id'),
+          401: error('Missing or wrong Bearer token'),
+          404: error('ADMIN_TOKEN is unset'),
+        },
+      },
+    },
+    '/v1/avatars/{id}': {
+      delete: {
+        summary: 'Forget one contact (admin): the next request resolves it again',
+        security: ADMIN,
+        parameters: [ID_PARAM],
+        responses: { 204: { description: 'Forgotten' }, 400: error('Bad id'), 401: error('Missing or wrong Bearer token'), 404: error('ADMIN_TOKEN is unset') },
+      },
+    },
+    '/healthz': {
+      get: { summary: 'Liveness', responses: { 200: json({ type: 'object', required: ['status'], properties: { status: { const: 'ok' } } }, 'The process runs') } },
+    },
+    '/readyz': {
+      get: { summary: 'Readiness: Redis and the queue answer', responses: { 200: json(ref('Readiness'), 'Ready'), 503: json(ref('Readiness'), 'Not ready: which part, and why') } },
+    },
+    '/metrics': {
+      get: { summary: 'Prometheus metrics (on METRICS_PORT instead when it is set)', responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } } },
+    },
+    '/openapi.json': {
+      get: { summary: 'This document', responses: { 200: json({ type: 'object' }, 'OpenAPI 3.1') } },
+    },
+    '/': {
+      get: { summary: 'The demo page (DEMO_PAGE=true only)', responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } }, 404: error('The demo page is off') } },
+    },
+  },
+} as const;
