@@ -1,16 +1,12 @@
 /// <reference lib="dom" />
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Response } from 'playwright-core';
+import type { Browser, Response } from 'playwright-core';
+import { describeInBrowser, launchChromium } from '../helpers/browser';
 import { avatarResponses } from '../helpers/metrics';
 import { startStack, type Stack } from '../helpers/stack';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts');
-const haveChromium = existsSync(CHROMIUM);
-// In CI the browser must be there (.ci/run installs it); on a laptop without it, say so and skip.
-const describeInBrowser = haveChromium || process.env.CI ? describe : describe.skip;
-if (!haveChromium && !process.env.CI) console.warn(`browser test skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
 
 const CONTACTS = ['11001234567', '11003456789', '120363043968066561@g.us'];
 
@@ -23,10 +19,7 @@ describeInBrowser('the demo page in a real browser (Chromium)', () => {
     stack.green.set('11001234567@c.us', { kind: 'avatar', url: await stack.images.add('alice', { seed: 3 }) });
     stack.green.set('11003456789@c.us', { kind: 'not-on-whatsapp' });
     stack.green.set('120363043968066561@g.us', { kind: 'avatar', url: await stack.images.add('team', { seed: 5 }) });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
