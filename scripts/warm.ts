@@ -1,13 +1,16 @@
 /**
- * `npm run warm -- --file contacts.txt [--url http://localhost:3000] [--token ADMIN_TOKEN] [--force]`
+ * `npm run -s warm -- --file contacts.txt [--url http://localhost:3000] [--token ADMIN_TOKEN] [--force] [--json]`
  * Pre-loads avatars for a contact list (one id per line; stdin when no --file) through a running service,
- * with a live progress bar and ETA (on stderr), then a summary table (on stdout).
- * Exit code 1 if any id failed or was invalid, 2 if the warm could not run.
+ * with a live progress bar and ETA (on stderr), then a summary on stdout: a table, or JSON with --json
+ * (`-s` keeps npm's own banner out of stdout).
+ * Exit code 0 when every id was warmed, 1 if any id failed or was invalid, 2 if the warm could not run
+ * (a usage error, the service unreachable or refusing).
  */
 import { readFile } from 'node:fs/promises';
 import { SingleBar, Presets } from 'cli-progress';
 import Table from 'cli-table3';
-import { Command } from 'commander';
+import { Command, type CommanderError } from 'commander';
+import { reasonOf } from '../src/outage-log';
 import type { BatchStatus } from '../src/warm/batches';
 
 const MAX_IDS_PER_CALL = 10_000;
@@ -33,15 +36,22 @@ async function readIds(file: string | undefined): Promise<string[]> {
 }
 
 async function call<T>(url: string, token: string, init: RequestInit = {}): Promise<T> {
-  const res = await fetch(url, { ...init, headers: { ...init.headers, Authorization: `Bearer ${token}` } });
+  let res: Response;
+  try {
+    res = await fetch(url, { ...init, headers: { ...init.headers, Authorization: `Bearer ${token}` } });
+  } catch (err) {
+    // fetch says only "fetch failed"; the reason is in its cause.
+    const cause = ((err as { cause?: Error }).cause ?? err) as Error;
+    throw new Error(`${reasonOf(cause)} to ${new URL(url).origin}`);
+  }
   const body = (await res.json().catch(() => ({}))) as T & { error?: { message: string } };
-  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${new URL(url).pathname}: HTTP ${res.status} ${body.error?.message ?? ''}`.trim());
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: HTTP ${res.status} ${body.error?.message ?? ''}`.trim());
   return body;
 }
 
 const sum = (statuses: BatchStatus[], field: keyof BatchStatus) => statuses.reduce((n, s) => n + s[field], 0);
 
-async function main(options: { file?: string; url: string; token?: string; force?: boolean; interval: string }): Promise<number> {
+async function main(options: { file?: string; url: string; token?: string; force?: boolean; json?: boolean; interval: string }): Promise<number> {
   const token = options.token ?? process.env.ADMIN_TOKEN;
   if (!token) throw new Error('no admin token: pass --token or set ADMIN_TOKEN');
   const base = options.url.replace(/\/+$/, '');
@@ -76,24 +86,30 @@ async function main(options: { file?: string; url: string; token?: string; force
   }
   bar.stop();
 
+  const summary = {
+    read: ids.length,
+    accepted,
+    duplicates: answers.reduce((n, a) => n + a.duplicates, 0),
+    invalid: invalid.length,
+    withAvatar: sum(statuses, 'withAvatar'),
+    noAvatar: sum(statuses, 'noAvatar'),
+    private: sum(statuses, 'private'),
+    notOnWhatsapp: sum(statuses, 'notOnWhatsapp'),
+    failed: sum(statuses, 'failed'),
+  };
+  const exitCode = summary.failed > 0 || invalid.length > 0 ? 1 : 0;
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ ...summary, invalidIds: invalid, exitCode })}\n`);
+    return exitCode;
+  }
   // Colours only for a terminal, so logs and pipes stay plain.
   const style = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
   const table = new Table({ ...style, head: ['ids read', 'accepted', 'duplicates', 'invalid', 'with avatar', 'no avatar', 'private', 'not on WhatsApp', 'failed'] });
-  table.push([
-    ids.length,
-    accepted,
-    answers.reduce((n, a) => n + a.duplicates, 0),
-    invalid.length,
-    sum(statuses, 'withAvatar'),
-    sum(statuses, 'noAvatar'),
-    sum(statuses, 'private'),
-    sum(statuses, 'notOnWhatsapp'),
-    sum(statuses, 'failed'),
-  ]);
+  table.push(Object.values(summary));
   process.stdout.write(`${table.toString()}\n`);
   for (const bad of invalid.slice(0, 20)) process.stdout.write(`invalid: ${bad.id} (${bad.error})\n`);
   if (invalid.length > 20) process.stdout.write(`... and ${invalid.length - 20} more invalid ids\n`);
-  return sum(statuses, 'failed') > 0 || invalid.length > 0 ? 1 : 0;
+  return exitCode;
 }
 
 new Command('warm')
@@ -103,6 +119,11 @@ new Command('warm')
   .option('--token <token>', 'admin token (default: ADMIN_TOKEN)')
   .option('--force', 'ask Green API again even for fresh answers')
   .option('--interval <ms>', 'progress poll interval', '500')
+  .option('--json', 'print the summary as JSON')
+  // Usage errors exit 2: 1 means an id failed or was invalid.
+  .exitOverride((err: CommanderError) => {
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  })
   .action(async (options) => {
     try {
       process.exitCode = await main(options);

@@ -12,8 +12,8 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().in
 const csv = z
   .string()
   .transform((s) => s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean));
-const url = z.url({ protocol: /^https?$/ });
-const redisUrl = z.url({ protocol: /^rediss?$/ });
+const url = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+const redisUrl = z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379' });
 
 /** `idInstance:apiToken` or `idInstance:apiToken@https://api-url` */
 const INSTANCE_ENTRY = /^(\d+):([^@\s]+)(?:@(https?:\/\/\S+))?$/;
@@ -36,7 +36,10 @@ const schema = z.object({
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
-  REDIS_URL: z.union([redisUrl, z.string().regex(CLUSTER_URL, 'redis+cluster://host:port,host:port')]).default('redis://127.0.0.1:6379'),
+  REDIS_URL: z
+    .string()
+    .refine((v) => redisUrl.safeParse(v).success || CLUSTER_URL.test(v), 'must be a redis://, rediss:// or redis+cluster://host:port,host:port URL, e.g. redis://127.0.0.1:6379')
+    .default('redis://127.0.0.1:6379'),
   REDIS_CLUSTER_NODES: z.string().regex(CLUSTER_NODES, 'comma-separated host:port').optional(),
   QUEUE_REDIS_URL: redisUrl.optional(),
   KEY_PREFIX: z
@@ -78,7 +81,12 @@ const schema = z.object({
     .number()
     .refine((n): n is (typeof SIZES)[number] => (SIZES as readonly number[]).includes(n), `one of ${SIZES.join(', ')}`)
     .default(128),
-  DEFAULT_FORMAT: z.enum(FORMATS).default('webp'),
+  // `jpg` as in URLs: one image with `jpeg`.
+  DEFAULT_FORMAT: z
+    .string()
+    .transform((v) => (v === 'jpg' ? 'jpeg' : v))
+    .pipe(z.enum(FORMATS, { error: 'webp, avif, png, jpg or jpeg' }))
+    .default('webp'),
   MEMORY_CACHE_MB: int(0, 4096).default(64),
   MEMORY_CACHE_TTL_MS: int(0).default(10_000),
 

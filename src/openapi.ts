@@ -201,6 +201,19 @@ export const openApiDocument = {
     '/openapi.json': {
       get: { summary: 'This document', responses: { 200: json({ type: 'object' }, 'OpenAPI 3.1') } },
     },
+    '/demo/urls': {
+      get: {
+        summary: "The demo page's lookup box (DEMO_PAGE=true only): an id as people type it, normalised, with the URLs to fetch (signed when signing is on)",
+        parameters: [{ name: 'id', in: 'query', required: true, schema: { type: 'string' } }],
+        responses: {
+          200: json(
+            { type: 'object', required: ['id', 'chatId', 'json', 'image', 'sizes', 'formats'], properties: { id: { type: 'string' }, chatId: { type: 'string' }, json: { type: 'string' }, image: { type: 'string' }, sizes: { type: 'object' }, formats: { type: 'object' } } },
+            'The normalised id and its URLs',
+          ),
+          400: error('Not a phone number, group id or chatId'),
+        },
+      },
+    },
     '/': {
       get: { summary: 'The demo page (DEMO_PAGE=true only)', responses: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } }, 404: error('The demo page is off') } },
     },

@@ -1,30 +1,163 @@
 import { Router } from 'express';
-import { avatarUrl as clientUrl } from '../client';
+import { CHAT_ID_RULE, parseChatId } from '../avatar/chat-id';
+import { avatarUrl } from '../client';
+import { badRequest } from '../errors';
 
-const SIZES = [48, 96, 192] as const;
+/**
+ * The demo page: each contact as a web app would show it (blur-up from the JSON info, every format and size,
+ * srcset), what the service answered (X-Avatar-Status, X-Cache, time), the <img> snippet to copy, and a lookup
+ * box. The page's own server signs the URLs it uses, so it works with SIGNING_KEY while the key stays here.
+ */
+
+/** What people type: spaces, dashes, dots, parentheses, a leading + or 00 (international prefix) go. */
+export function normalizeTyped(input: string): string {
+  const compact = input.trim().replace(/[\s\-.()]/g, '');
+  if (compact.startsWith('+')) return compact.slice(1);
+  if (/^00\d/.test(compact)) return compact.slice(2);
+  return compact;
+}
+
+const SIZES = [32, 48, 96, 192];
 const FORMATS = ['webp', 'avif', 'png', 'jpg'] as const;
+
+interface DemoUrls {
+  id: string;
+  chatId: string;
+  json: string;
+  image: string;
+  sizes: Record<string, string>;
+  formats: Record<string, string>;
+}
+
+function urlsFor(id: string, signingKey: string | undefined): DemoUrls {
+  const chatId = parseChatId(id);
+  if (!chatId) throw badRequest('invalid_chat_id', CHAT_ID_RULE);
+  const url = (format: (typeof FORMATS)[number] | 'json', size: number) => avatarUrl('', id, { format, size, key: signingKey });
+  return {
+    id,
+    chatId,
+    json: url('json', 128),
+    image: url('webp', 128),
+    sizes: Object.fromEntries(SIZES.map((size) => [size, url('webp', size)])),
+    formats: Object.fromEntries(FORMATS.map((format) => [format, url(format, 64)])),
+  };
+}
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-const avatarUrl = (id: string, format: string, size: number, signingKey?: string): string =>
-  clientUrl('', id, { format: format as 'webp', size, key: signingKey });
+const STYLE = `
+  *, *::before, *::after { box-sizing: border-box; }
+  body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: 64rem; padding: 1rem; color: #1f2933; background: #f5f7fa; }
+  h1 { font-weight: 650; margin: .5rem 0; } h2 { font-size: 1.05rem; margin: 0; }
+  p.lead { color: #52606d; margin-top: 0; }
+  .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(20rem, 100%), 1fr)); gap: 1rem; }
+  .card, .lookup { background: #fff; border-radius: .75rem; padding: 1rem; box-shadow: 0 1px 3px rgba(0,0,0,.08); min-width: 0; }
+  .head { display: flex; gap: 1rem; align-items: center; margin-bottom: .75rem; }
+  .blur { width: 96px; height: 96px; flex: none; border-radius: 50%; background: #e4e7eb center / cover no-repeat; overflow: hidden; }
+  .blur img { width: 96px; height: 96px; display: block; opacity: 0; transition: opacity .4s; }
+  .blur img.loaded { opacity: 1; }
+  .id { color: #616e7c; font-size: .8rem; overflow-wrap: anywhere; }
+  .facts { font-size: .8rem; color: #3e4c59; margin: .25rem 0 0; }
+  .facts b { font-weight: 600; }
+  .row { display: flex; flex-wrap: wrap; align-items: flex-end; gap: .6rem; margin: .5rem 0; }
+  .row img { border-radius: 50%; background: #e4e7eb; max-width: 100%; height: auto; }
+  figure { margin: 0; text-align: center; } figcaption { font-size: .7rem; color: #616e7c; }
+  pre { background: #1f2933; color: #f5f7fa; padding: .5rem .75rem; border-radius: .5rem; font-size: .72rem; white-space: pre-wrap; overflow-wrap: anywhere; margin: .5rem 0 0; }
+  .lookup { margin-bottom: 1rem; }
+  .lookup form { display: flex; flex-wrap: wrap; gap: .5rem; }
+  .lookup input { flex: 1 1 12rem; min-width: 0; font-size: 1rem; padding: .5rem .75rem; border: 1px solid #cbd2d9; border-radius: .5rem; }
+  .lookup button { font-size: 1rem; padding: .5rem 1rem; border: 0; border-radius: .5rem; background: #2680c2; color: #fff; cursor: pointer; }
+  .answer { display: flex; gap: 1rem; align-items: center; margin-top: .75rem; min-height: 1.5rem; }
+  .error { color: #ab091e; }
+  code { background: #e4e7eb; padding: 0 .25rem; border-radius: .25rem; overflow-wrap: anywhere; }
+`;
 
-function img(id: string, format: string, size: number, signingKey?: string): string {
-  const src = escape(avatarUrl(id, format, size, signingKey));
-  const src2x = escape(avatarUrl(id, format, Math.min(size * 2, 640), signingKey));
-  return `<img src="${src}" srcset="${src} 1x, ${src2x} 2x" width="${size}" height="${size}" data-size="${size}" loading="lazy" alt="${escape(id)} ${format} ${size}px">`;
-}
+/** Runs in the browser: fills each card from the service's JSON info and headers, and drives the lookup box. */
+const SCRIPT = `
+  var CASES = { ok: 'Has a picture', 'no-avatar': 'On WhatsApp, no picture', 'private': 'Picture hidden (privacy settings)',
+    'not-on-whatsapp': 'Not on WhatsApp', pending: 'Still looking it up', error: 'Lookup failed', 'rate-limited': 'Too many lookups, retry later' };
+  function label(status, chatId) {
+    var text = CASES[status] || status;
+    return chatId.slice(-5) === '@g.us' && status === 'ok' ? 'A group with a picture' : text;
+  }
+  function snippet(urls) {
+    return '<img src="' + location.origin + urls.sizes['96'] + '"\\n     srcset="' + location.origin + urls.sizes['192'] + ' 2x"\\n     width="96" height="96" alt="">';
+  }
+  async function show(card, urls) {
+    var started = performance.now();
+    // Revalidated every time: a real round trip (a 304 once the browser has the picture).
+    var response = await fetch(urls.image, { cache: 'no-cache' });
+    var ms = Math.round(performance.now() - started);
+    var info = await (await fetch(urls.json)).json();
+    var status = response.headers.get('X-Avatar-Status');
+    card.querySelector('.case').textContent = label(status, urls.chatId);
+    card.querySelector('.status').textContent = status;
+    card.querySelector('.cache').textContent = response.headers.get('X-Cache');
+    card.querySelector('.ms').textContent = ms + ' ms';
+    card.querySelector('.color').textContent = info.color;
+    card.dataset.status = status;
+    // Blur-up: the JSON's placeholder first, the picture fades in over it.
+    var blur = card.querySelector('.blur');
+    if (info.placeholder) blur.style.backgroundImage = 'url(' + info.placeholder + ')';
+    var img = blur.querySelector('img');
+    img.onload = function () { img.classList.add('loaded'); };
+    img.srcset = urls.sizes['96'] + ' 1x, ' + urls.sizes['192'] + ' 2x';
+    img.src = urls.sizes['96'];
+    card.querySelector('pre').textContent = snippet(urls);
+  }
+  document.querySelectorAll('.card').forEach(function (card) {
+    show(card, JSON.parse(card.dataset.urls)).catch(function (err) { card.querySelector('.case').textContent = 'Could not load: ' + err.message; });
+  });
+  var form = document.getElementById('lookup');
+  form.addEventListener('submit', async function (event) {
+    event.preventDefault();
+    var out = document.getElementById('answer');
+    var typed = document.getElementById('number').value;
+    out.innerHTML = '';
+    var res = await fetch('/demo/urls?id=' + encodeURIComponent(typed));
+    var body = await res.json();
+    if (!res.ok) {
+      var error = document.createElement('span');
+      error.className = 'error';
+      error.id = 'lookup-error';
+      error.textContent = body.error.message;
+      out.appendChild(error);
+      return;
+    }
+    var img = document.createElement('img');
+    img.id = 'result';
+    img.width = 96; img.height = 96; img.alt = body.id;
+    img.srcset = body.sizes['96'] + ' 1x, ' + body.sizes['192'] + ' 2x';
+    img.src = body.sizes['96'];
+    var text = document.createElement('span');
+    text.id = 'lookup-text';
+    text.textContent = 'Looking up ' + body.chatId + '...';
+    out.appendChild(img);
+    out.appendChild(text);
+    var info = await (await fetch(body.json)).json();
+    text.textContent = body.chatId + ': ' + label(info.status, body.chatId);
+    text.dataset.status = info.status;
+  });
+`;
 
-/** A small page showing contacts' avatars at several sizes and formats, and a box to look up a number. */
 export function renderDemoPage(contacts: string[], signingKey?: string): string {
   const cards = contacts
-    .map(
-      (id) => `<section class="card">
-  <h2>${escape(id)}</h2>
-  <div class="row">${SIZES.map((size) => img(id, 'webp', size, signingKey)).join('')}</div>
-  <div class="row formats">${FORMATS.map((format) => `<figure>${img(id, format, 64, signingKey)}<figcaption>${format}</figcaption></figure>`).join('')}</div>
-</section>`,
-    )
+    .map((id) => {
+      const urls = urlsFor(id, signingKey);
+      return `<section class="card" data-urls="${escape(JSON.stringify(urls))}">
+  <div class="head">
+    <div class="blur"><img alt="${escape(id)} 96px" width="96" height="96"></div>
+    <div>
+      <h2 class="case">Loading...</h2>
+      <div class="id">${escape(urls.chatId)}</div>
+      <p class="facts">X-Avatar-Status <b class="status"></b> · X-Cache <b class="cache"></b> · <b class="ms"></b> · colour <b class="color"></b></p>
+    </div>
+  </div>
+  <div class="row">${SIZES.map((size) => `<figure><img src="${escape(urls.sizes[size]!)}" srcset="${escape(urls.sizes[size]!)} 1x, ${escape(urls.sizes[Math.min(size * 2, 192)] ?? urls.sizes[192]!)} 2x" width="${size}" height="${size}" data-size="${size}" loading="lazy" alt="${escape(id)} webp ${size}px"><figcaption>${size}px</figcaption></figure>`).join('')}</div>
+  <div class="row">${FORMATS.map((format) => `<figure><img src="${escape(urls.formats[format]!)}" width="64" height="64" data-size="64" loading="lazy" alt="${escape(id)} ${format} 64px"><figcaption>${format}</figcaption></figure>`).join('')}</div>
+  <pre></pre>
+</section>`;
+    })
     .join('\n');
   return `<!doctype html>
 <html lang="en">
@@ -32,38 +165,22 @@ export function renderDemoPage(contacts: string[], signingKey?: string): string 
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>avatar-cdn demo</title>
-<style>
-  body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; padding: 0 1rem; color: #1f2933; background: #f5f7fa; }
-  h1 { font-weight: 600; } h2 { font-size: 1rem; font-weight: 600; margin: 0 0 .75rem; }
-  .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(22rem, 1fr)); gap: 1rem; }
-  .card, form { background: #fff; border-radius: .75rem; padding: 1rem; box-shadow: 0 1px 3px rgba(0,0,0,.08); }
-  .row { display: flex; align-items: flex-end; gap: .75rem; margin-bottom: .75rem; }
-  img { border-radius: 50%; background: #e4e7eb; }
-  figure { margin: 0; text-align: center; } figcaption { font-size: .75rem; color: #616e7c; }
-  form { display: flex; gap: .75rem; align-items: center; margin-bottom: 1rem; }
-  input { flex: 1; font-size: 1rem; padding: .5rem .75rem; border: 1px solid #cbd2d9; border-radius: .5rem; }
-  code { background: #e4e7eb; padding: 0 .25rem; border-radius: .25rem; }
-</style>
+<style>${STYLE}</style>
 </head>
 <body>
 <h1>avatar-cdn</h1>
-<p>Each picture is an <code>&lt;img&gt;</code> pointing at <code>/avatar/&lt;id&gt;.&lt;format&gt;?size=N</code>.</p>
-<form id="lookup">
-  <input id="number" inputmode="numeric" placeholder="Phone number, e.g. 11001234567" aria-label="phone number">
-  <img id="result" width="96" height="96" alt="" hidden>
-</form>
+<p class="lead">WhatsApp avatars as stable image URLs: <code>&lt;img src="/avatar/&lt;id&gt;.webp?size=96"&gt;</code>, any size and format, a placeholder when there is no picture, and <code>/avatar/&lt;id&gt;.json</code> for blur-up.</p>
+<div class="lookup">
+  <form id="lookup">
+    <input id="number" autocomplete="off" placeholder="A phone number, e.g. +1 (100) 123-4567" aria-label="phone number">
+    <button type="submit">Look up</button>
+  </form>
+  <div class="answer" id="answer" aria-live="polite"></div>
+</div>
 <div class="grid">
 ${cards}
 </div>
-<script>
-  document.getElementById('lookup').addEventListener('submit', function (event) {
-    event.preventDefault();
-    var id = document.getElementById('number').value.replace(/[^0-9@a-z.-]/gi, '');
-    var result = document.getElementById('result');
-    result.src = '/avatar/' + encodeURIComponent(id) + '.webp?size=96';
-    result.hidden = false;
-  });
-</script>
+<script>${SCRIPT}</script>
 </body>
 </html>
 `;
@@ -74,11 +191,17 @@ export function demoPageRouter(contacts: string[], signingKey?: string): Router 
   const router = Router();
   router.get('/', (_req, res) => {
     res
-      .set('Content-Security-Policy', "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action 'none'")
+      .set('Content-Security-Policy', "default-src 'none'; img-src 'self' data:; connect-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action 'none'")
       // Revalidated on every visit: the page changes with the service.
       .set('Cache-Control', 'no-cache')
       .type('html')
       .send(page);
+  });
+  // The lookup box asks here: the id as typed, normalised, with the URLs to fetch (signed when signing is on).
+  router.get('/demo/urls', (req, res) => {
+    const typed = typeof req.query.id === 'string' ? req.query.id : '';
+    if (!typed.trim()) throw badRequest('invalid_chat_id', 'type a phone number with its country code, e.g. +1 100 123 4567');
+    res.set('Cache-Control', 'no-store').json(urlsFor(normalizeTyped(typed), signingKey));
   });
   return router;
 }

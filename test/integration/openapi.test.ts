@@ -42,6 +42,8 @@ const calls: Call[] = [
   ['GET', '/metrics'],
   ['GET', '/openapi.json'],
   ['GET', '/'],
+  ['GET', '/demo/urls?id=%2B1%20(100)%20123-4567'],
+  ['GET', '/demo/urls?id=hello'],
 ];
 
 describe('the OpenAPI document', () => {

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort } from '../helpers/redis-server';
 import { startStack, type Stack } from '../helpers/stack';
 
 const ADMIN = 'admin-token-0123456789abcdef';
@@ -48,6 +49,38 @@ describe('npm run warm', () => {
     expect(run.code).toBe(1);
     expect(run.stdout.replace(/\s+/g, ' ')).toMatch(/│ 2 │ 1 │ 0 │ 1 │ 0 │ 0 │ 0 │ 0 │ 1 │/);
     expect(run.stdout).toContain('invalid: not-a-number (invalid_chat_id)');
+  });
+
+  it('--json prints the summary alone on stdout, as JSON', async () => {
+    stack.green.set('11005200000@c.us', { kind: 'hidden', generation: 'available' });
+    const file = path.join(dir, 'json.txt');
+    await writeFile(file, '11005200000\nnope\n');
+    const run = await runWarm(['--file', file, '--url', stack.url, '--token', ADMIN, '--interval', '50', '--json']);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toEqual({
+      read: 2, accepted: 1, duplicates: 0, invalid: 1, withAvatar: 0, noAvatar: 0, private: 1, notOnWhatsapp: 0, failed: 0,
+      invalidIds: [{ id: 'nope', error: 'invalid_chat_id' }],
+      exitCode: 1,
+    });
+  });
+
+  it('names the URL and the cause when the service cannot be reached; exit 2', async () => {
+    const run = await runWarm(['--file', '/dev/null', '--url', 'http://127.0.0.1:9', '--token', ADMIN]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe('warm: no ids to warm (one per line)\n');
+    const file = path.join(dir, 'one.txt');
+    await writeFile(file, '11005300000\n');
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const unreachable = await runWarm(['--file', file, '--url', closed, '--token', ADMIN]);
+    expect(unreachable.code).toBe(2);
+    expect(unreachable.stderr).toBe(`warm: connection refused to ${closed}\n`);
+    expect(unreachable.stdout).toBe('');
+  });
+
+  it('exits 2 on a usage error (1 is kept for ids that failed)', async () => {
+    const run = await runWarm(['--no-such-option']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("unknown option '--no-such-option'");
   });
 
   it('says what is missing without a token', async () => {

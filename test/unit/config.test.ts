@@ -21,12 +21,20 @@ describe('loadConfig', () => {
     [{ GREEN_API_ID_INSTANCE: '1101000001' }, 'GREEN_API_TOKEN_INSTANCE is required'],
     [{ ...required, PORT: 'eighty' }, /^PORT is invalid/],
     [{ ...required, DEFAULT_SIZE: '100' }, /^DEFAULT_SIZE is invalid/],
-    [{ ...required, REDIS_URL: 'http://x' }, /^REDIS_URL is invalid/],
+    [{ ...required, REDIS_URL: 'http://x' }, /^REDIS_URL is invalid: must be a redis:\/\/, rediss:\/\/ or redis\+cluster/],
+    [{ ...required, REDIS_URL: 'localhost:6379' }, 'REDIS_URL is invalid: must be a redis://, rediss:// or redis+cluster://host:port,host:port URL, e.g. redis://127.0.0.1:6379'],
+    [{ ...required, QUEUE_REDIS_URL: 'localhost:6379' }, 'QUEUE_REDIS_URL is invalid: must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379'],
+    [{ ...required, GREEN_API_URL: 'api.green-api.com' }, 'GREEN_API_URL is invalid: must be an http:// or https:// URL'],
+    [{ ...required, DEFAULT_FORMAT: 'gif' }, 'DEFAULT_FORMAT is invalid: webp, avif, png, jpg or jpeg'],
     [{ ...required, AVATAR_SOURCE_ALLOW_HTTP: 'yes please' }, /^AVATAR_SOURCE_ALLOW_HTTP is invalid/],
     [{ ...required, GREEN_API_ID_INSTANCE: 'abc' }, /^GREEN_API_ID_INSTANCE is invalid/],
   ])('%j fails with one line naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('takes DEFAULT_FORMAT=jpg as URLs do', () => {
+    expect(loadConfig({ ...required, DEFAULT_FORMAT: 'jpg' }).defaultFormat).toBe('jpeg');
   });
 
   it('never puts the token in an error message', () => {
