@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { startRuntime } from '../src/runtime';
+import { fakeUpstreamEnv } from '../test/helpers/stack';
 import { DEMO_CONTACTS, startDemoUpstream } from './demo-upstream';
 
 const DEMO_ADMIN_TOKEN = 'demo-admin-token-0123456789';
@@ -35,16 +36,12 @@ async function main(): Promise<void> {
   const upstream = await startDemoUpstream();
   const { green, images } = upstream;
   // What the service needs to talk to the demo upstream: also what `start:api` and `start:worker` need.
-  const upstreamEnv = {
-    REDIS_URL: redisUrl,
-    KEY_PREFIX: process.env.KEY_PREFIX ?? 'avatar-cdn-demo',
-    GREEN_API_URL: green.url,
-    GREEN_API_ID_INSTANCE: green.idInstance,
-    GREEN_API_TOKEN_INSTANCE: green.apiToken,
-    AVATAR_SOURCE_HOSTS: new URL(images.url).host,
-    AVATAR_SOURCE_ALLOW_HTTP: 'true',
-    AVATAR_SOURCE_ALLOW_PRIVATE: 'true',
-  };
+  // (The tests' settings for the fakes, less their ephemeral ports: the demo listens where PORT says.)
+  const { HOST: _host, PORT: _port, WORKER_PORT: _workerPort, ...upstreamEnv } = fakeUpstreamEnv(
+    { green, images },
+    process.env.KEY_PREFIX ?? 'avatar-cdn-demo',
+    redisUrl,
+  );
   const adminToken = process.env.ADMIN_TOKEN ?? DEMO_ADMIN_TOKEN;
   let config;
   try {
