@@ -128,7 +128,13 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
   if (queues && events) {
     const cors = createCors(config.security.corsOrigins);
     if (config.refreshAhead.seconds > 0) {
-      recent = createRecentRequests(cache, prefix, Math.min(5000, (config.refreshAhead.checkSeconds * 1000) / 2), clock);
+      recent = createRecentRequests(
+        cache,
+        prefix,
+        // Written again at most every tenth of the keep-fresh window: "recently" stays true, writes stay few.
+        { flushMs: Math.min(5000, (config.refreshAhead.checkSeconds * 1000) / 2), rewriteMs: (config.refreshAhead.seconds * 1000) / 10 },
+        clock,
+      );
     }
     const placeholders = createPlaceholders();
     const avatars = createAvatarService({

@@ -7,7 +7,7 @@ import type { Config } from '../src/config';
 import { freshnessPolicy } from '../src/avatar/freshness';
 import { createBreaker } from '../src/greenapi/breaker';
 import { createInstancePool, RATE_SLOT_MARGIN } from '../src/greenapi/pool';
-import { createGreenApiClient } from '../src/greenapi/client';
+import { createGreenApiClient, greenApiHttp } from '../src/greenapi/client';
 import { instrumentGreenApi } from '../src/greenapi/instrumented';
 import type { Metrics } from '../src/metrics';
 import { createDownloader } from '../src/images/download';
@@ -50,10 +50,11 @@ export function startWorkers({ config, connection, cache, store, logger, metrics
   const { keyPrefix, queuePrefix: prefix } = config.redis;
   const breaker = createBreaker(cache, keyPrefix, config.greenApi.cooldowns);
   const { instances, timeoutMs, ratePerSec } = config.greenApi;
+  const http = greenApiHttp();
   const greenApi = createInstancePool(
     instances.map((instance) => ({
       idInstance: instance.idInstance,
-      client: instrumentGreenApi(createGreenApiClient({ ...instance, timeoutMs }), logger, metrics),
+      client: instrumentGreenApi(createGreenApiClient({ ...instance, timeoutMs }, http), logger, metrics),
     })),
     breaker,
     cache,

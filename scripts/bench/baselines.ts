@@ -1,12 +1,14 @@
 /**
  * Baseline servers for `npm run bench`, each in its own process like the service:
- *   node baselines.js http|express <port-file>
- * Both send the same bytes with the same headers as an avatar hit.
+ *   node baselines.js http|express|http-distinct <body-file>
+ * They send the same bytes with the same headers as an avatar hit; `http-distinct` answers
+ * /avatar/<n>.webp with the body that distinct avatar n has in the bench (see distinctBody).
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { distinctBody } from './distinct-body';
 
 const [kind, bodyFile] = process.argv.slice(2);
 const body = readFileSync(bodyFile!);
@@ -22,7 +24,16 @@ const headers = {
 };
 
 let handler: RequestListener;
-if (kind === 'http') {
+if (kind === 'http-distinct') {
+  const bodies = new Map<string, Buffer>();
+  handler = (req, res) => {
+    const n = Number(/(\d+)\.webp/.exec(req.url ?? '')?.[1] ?? 0);
+    let own = bodies.get(String(n));
+    if (!own) bodies.set(String(n), (own = distinctBody(body, n)));
+    res.writeHead(200, { ...headers, 'content-length': String(own.length) });
+    res.end(own);
+  };
+} else if (kind === 'http') {
   handler = (_req, res) => {
     res.writeHead(200, headers);
     res.end(body);

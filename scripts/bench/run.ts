@@ -11,6 +11,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { createKeys } from '../../src/avatar/keys';
+import { distinctBody } from './distinct-body';
 import { economyTable, runEconomies } from './economy';
 import sharp from 'sharp';
 import { FakeGreenApi } from '../../test/fakes/green-api';
@@ -22,6 +23,9 @@ import { freePort } from '../../test/helpers/redis-server';
 const ROOT = path.resolve(__dirname, '../..');
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
+/** Distinct avatars in the random-order hot-hit scenarios (BENCH_DISTINCT=1000,10000 for fewer). */
+const DISTINCT_COUNTS = (process.env.BENCH_DISTINCT ?? '1000,10000,50000').split(',').map(Number);
+const DISTINCT_BASE = 11400000000;
 const CONNECTIONS = 64;
 
 interface Row {
@@ -38,7 +42,7 @@ async function load(url: string, options: Partial<autocannon.Options> = {}): Pro
 }
 
 
-function baseline(kind: 'http' | 'express', bodyFile: string): Promise<{ url: string; pid: number; stop(): void }> {
+function baseline(kind: 'http' | 'express' | 'http-distinct', bodyFile: string): Promise<{ url: string; pid: number; stop(): void }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'baselines.ts'), kind, bodyFile], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve) => {
     child.stdout.once('data', (chunk: Buffer) => {
@@ -171,29 +175,42 @@ async function main(): Promise<void> {
     rows.push({ scenario: 'coalescing: 1,000 concurrent requests for one cold avatar', p50: times[500], p99: times[989], note: `GetAvatar calls: ${green.callsFor(`${coalesceId}@c.us`)}, downloads: ${images.downloads('face')} for all cold tests` });
     service.child.kill('SIGTERM');
 
-    // --- memory over 10,000 distinct cached avatars ---
-    const memoryPrefix = `${prefix}-mem`;
-    const pipeline = redis.pipeline();
-    const keys = createKeys(memoryPrefix);
-    const far = Date.now() + 86_400_000;
-    for (let i = 0; i < 10_000; i++) {
-      const hash = `${i.toString(16).padStart(8, '0')}${'0'.repeat(56)}`;
-      pipeline.hset(keys.meta(`${11400000000 + i}@c.us`), { status: 'ok', url: face, hash, resolvedAt: Date.now(), freshUntil: far, urlExpiresAt: far });
-      pipeline.set(keys.variant(hash, 128, 'webp'), body);
+    // --- hot hits over many distinct avatars, in random order, and the memory they take ---
+    const distinctBaseline = await baseline('http-distinct', bodyFile);
+    stops.push(distinctBaseline.stop);
+    for (const count of DISTINCT_COUNTS) {
+      const distinctPrefix = `${prefix}-d${count}`;
+      const keys = createKeys(distinctPrefix);
+      const far = Date.now() + 86_400_000;
+      for (let from = 0; from < count; from += 5000) {
+        const pipeline = redis.pipeline();
+        for (let i = from; i < Math.min(count, from + 5000); i++) {
+          const hash = `${i.toString(16).padStart(8, '0')}${'0'.repeat(56)}`;
+          pipeline.hset(keys.meta(`${DISTINCT_BASE + i}@c.us`), { status: 'ok', url: face, hash, resolvedAt: Date.now(), freshUntil: far, urlExpiresAt: far, lifetime: 86_400 });
+          pipeline.set(keys.variant(hash, 128, 'webp'), distinctBody(body, DISTINCT_BASE + i));
+        }
+        await pipeline.exec();
+      }
+      // Default settings: MEMORY_CACHE_MB 64 and keep-fresh on, as deployed.
+      const service = spawnService({ ...env, KEY_PREFIX: distinctPrefix, MEMORY_CACHE_MB: '64', REFRESH_AHEAD_SECONDS: '3600' }, [], { built: true });
+      services.push(service);
+      const serviceBase = await service.ready();
+      const randomAvatar = { method: 'GET' as const, setupRequest: (req: object) => ({ ...req, path: `/avatar/${DISTINCT_BASE + Math.floor(Math.random() * count)}.webp` }) };
+      await load(serviceBase, { requests: [randomAvatar] }); // warm-up: memory cache filled as traffic would
+      const measured = await load(serviceBase, { requests: [randomAvatar] });
+      const bare = await load(distinctBaseline.url, { requests: [randomAvatar] });
+      const rss = peakRssMb(service.child.pid!);
+      service.child.kill('SIGTERM');
+      await service.exited;
+      await deletePrefix(redis, distinctPrefix);
+      rows.push({
+        scenario: `hot hits over ${count.toLocaleString('en')} distinct avatars, random order (defaults: MEMORY_CACHE_MB 64, keep-fresh on)`,
+        rps: rps(measured),
+        p50: measured.latency.p50,
+        p99: measured.latency.p99,
+        note: `${ratio(rps(measured), rps(bare))} bare http over the same bodies (${fmt(rps(bare))} req/s, p99 ${bare.latency.p99} ms); API peak RSS ${rss} MB (bare http after its first run: ${bareHttpRss} MB)`,
+      });
     }
-    await pipeline.exec();
-    const memoryService = spawnService({ ...env, KEY_PREFIX: memoryPrefix, MEMORY_CACHE_MB: '64' }, [], { built: true });
-    services.push(memoryService);
-    const memoryBase = await memoryService.ready();
-    const idle = peakRssMb(memoryService.child.pid!);
-    const spread = await load(memoryBase, {
-      duration: DURATION * 2,
-      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/avatar/${11400000000 + Math.floor(Math.random() * 10_000)}.webp` }) }],
-    });
-    const peak = peakRssMb(memoryService.child.pid!);
-    memoryService.child.kill('SIGTERM');
-    await deletePrefix(redis, memoryPrefix);
-    rows.push({ scenario: 'memory: 64 connections over 10,000 distinct cached avatars', rps: rps(spread), p50: spread.latency.p50, p99: spread.latency.p99, note: `API peak RSS ${peak} MB (idle ${idle} MB); bare Node http peak RSS ${bareHttpRss} MB after its run` });
   } finally {
     for (const stop of stops) stop();
     for (const s of services) s.child.kill('SIGTERM');
@@ -204,7 +221,8 @@ async function main(): Promise<void> {
   }
 
   // The upstream economy over simulated weeks (in this process, against the same Redis).
-  const economy = economyTable(await runEconomies(REDIS_URL));
+  // BENCH_ECONOMY=0 skips it (about 3.5 min) when measuring the HTTP scenarios alone.
+  const economy = process.env.BENCH_ECONOMY === '0' ? 'skipped (BENCH_ECONOMY=0)' : economyTable(await runEconomies(REDIS_URL));
 
   const machine = `${cpus().length} cores, ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Redis ${redisVersion}`;
   const table = [

@@ -103,7 +103,8 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
   function remember(cacheKey: string, chatId: string, response: AvatarResponse, freshUntil: number): void {
     const ttl = Math.min(options.memoryCache.ttlMs, freshUntil - clock());
     if (!memoryEnabled || ttl <= 0) return;
-    memory.set(cacheKey, { ...response, chatId, headers: { ...response.headers, 'x-cache': 'HIT' } }, { ttl });
+    // A copy: a body read from Redis is a view into a 64 KB socket chunk, which would stay pinned with it.
+    memory.set(cacheKey, { ...response, body: Buffer.from(response.body), chatId, headers: { ...response.headers, 'x-cache': 'HIT' } }, { ttl });
   }
 
   async function placeholder(req: AvatarRequest, status: AvatarStatus, cache: CacheState, maxAge: number): Promise<AvatarResponse> {

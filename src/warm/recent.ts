@@ -1,10 +1,14 @@
+import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock';
 import type { RedisClient } from '../redis';
 import { createKeys } from '../avatar/keys';
 
 /**
  * Remembers which chatIds were served, for refresh-ahead. The request path only adds to an in-process set;
- * a timer writes the set to a Redis sorted set (score: time) now and then, so hits cost no Redis write.
+ * a timer writes it to a Redis sorted set (score: time) now and then, so hits cost no Redis write. A chatId
+ * written lately is not written again until `rewriteMs` passed (keep-fresh needs "served recently", not
+ * "served this second"), and a flush goes out in bounded chunks, so 50,000 hot avatars do not make one
+ * giant ZADD every few seconds.
  */
 export interface RecentRequests {
   touch(chatId: string): void;
@@ -12,20 +16,40 @@ export interface RecentRequests {
   close(): Promise<void>;
 }
 
-export function createRecentRequests(redis: RedisClient, keyPrefix: string, flushMs: number, clock: Clock): RecentRequests {
+export interface RecentOptions {
+  flushMs: number;
+  /** A chatId already written within this long is not written again. */
+  rewriteMs: number;
+}
+
+/** chatIds per ZADD. */
+const CHUNK = 1000;
+/** chatIds whose last write this process remembers (beyond it, a chatId is simply written again). */
+const REMEMBERED = 200_000;
+
+export function createRecentRequests(redis: RedisClient, keyPrefix: string, { flushMs, rewriteMs }: RecentOptions, clock: Clock): RecentRequests {
   const key = createKeys(keyPrefix).recent;
-  let seen = new Set<string>();
+  const written = new LRUCache<string, number>({ max: REMEMBERED });
+  let pending = new Set<string>();
+
   async function flush(): Promise<void> {
-    if (seen.size === 0) return;
-    const batch = seen;
-    seen = new Set();
+    if (pending.size === 0) return;
+    const batch = [...pending];
+    pending = new Set();
     const now = clock();
-    await redis.zadd(key, ...[...batch].flatMap((chatId) => [now, chatId]));
+    for (let i = 0; i < batch.length; i += CHUNK) {
+      const chunk = batch.slice(i, i + CHUNK);
+      await redis.zadd(key, ...chunk.flatMap((chatId) => [now, chatId]));
+      for (const chatId of chunk) written.set(chatId, now);
+    }
   }
   const timer = setInterval(() => void flush().catch(() => undefined), flushMs);
   timer.unref();
   return {
-    touch: (chatId) => void seen.add(chatId),
+    touch(chatId) {
+      const last = written.get(chatId);
+      if (last === undefined || clock() - last >= rewriteMs) pending.add(chatId);
+    },
     flush,
     async close() {
       clearInterval(timer);
