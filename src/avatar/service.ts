@@ -3,8 +3,6 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { JobWaiter, WaitOutcome } from '../queue/job-waiter';
-import type { BudgetKind, ClientLimiter } from '../security/client-limiter';
-import type { RecentRequests } from '../warm/recent';
 import { AppError } from '../errors';
 import { avatarEtag } from './etag';
 import { renderKey } from '../queue/jobs';
@@ -29,14 +27,27 @@ export interface AvatarServiceOptions {
   staticHeaders: Record<string, string>;
 }
 
+/** The work a client's request can cause, each with a per-client budget. */
+export type BudgetKind = 'miss' | 'render';
+
+/** A per-client budget (security/client-limiter): 0 = go ahead, else seconds until the client may retry. */
+export interface WorkBudget {
+  take(clientIp: string): Promise<number>;
+}
+
+/** Where served chatIds are remembered for keep-fresh (warm/recent). */
+export interface ServedContacts {
+  touch(chatId: string): void;
+}
+
 export interface AvatarServiceDeps {
   store: AvatarStore;
   waiter: JobWaiter;
   placeholders: Placeholders;
   /** Per-client budgets: lookups that start an upstream call, renders of new variants. */
-  limits: Record<BudgetKind, ClientLimiter>;
+  limits: Record<BudgetKind, WorkBudget>;
   /** Where served chatIds are remembered for refresh-ahead (absent when it is off). */
-  recent?: RecentRequests;
+  recent?: ServedContacts;
   metrics: Metrics;
   logger: Logger;
   clock: Clock;

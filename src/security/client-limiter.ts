@@ -1,8 +1,6 @@
 import type { RedisClient } from '../redis';
 import { createKeys } from '../avatar/keys';
-
-/** What a client's requests can cost: upstream lookups (MISS_RATE_PER_MIN) and renders (RENDER_RATE_PER_MIN). */
-export type BudgetKind = 'miss' | 'render';
+import type { BudgetKind } from '../avatar/service';
 
 export interface ClientLimiter {
   /** Counts one unit of work a client's request causes: 0 when allowed, else seconds until it may retry. */
