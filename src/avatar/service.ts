@@ -113,7 +113,7 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
 
   function remember(cacheKey: string, chatId: string, response: AvatarResponse, freshUntil: number): void {
     const ttl = Math.min(options.memoryCache.ttlMs, freshUntil - clock());
-    if (!memoryEnabled || ttl <= 0) return;
+    if (!memoryEnabled || ttl <= 0 || !cacheKey) return;
     // A copy: a body read from Redis is a view into a 64 KB socket chunk, which would stay pinned with it.
     memory.set(cacheKey, { ...response, body: Buffer.from(response.body), chatId, headers: { ...response.headers, 'x-cache': 'HIT' } }, { ttl });
   }

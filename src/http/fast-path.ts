@@ -17,6 +17,8 @@ import { countServed } from './served';
  * format when the URL has no extension.
  */
 export function responseCacheKey(url: string, negotiatedFormat?: string): string {
+  // An expiring signed URL is never answered from memory (which skips the signature check): no key, no entry.
+  if (/[?&]exp=/.test(url)) return '';
   return negotiatedFormat ? `${url}\n${negotiatedFormat}` : url;
 }
 

@@ -99,6 +99,15 @@ describe('expiring signed URLs and key rotation (SIGNING_KEYS)', () => {
     expect(errorOf(stretched).code).toBe('invalid_signature');
   });
 
+  it('never serves an expired URL from memory, even one served a moment before', async () => {
+    const url = avatarUrl('', '11000000710', { format: 'webp', size: 32, key: NEW, exp: Math.floor(Date.now() / 1000) + 1 });
+    expect((await get(stack.url, url)).status).toBe(200);
+    expect((await get(stack.url, url)).status).toBe(200);
+    // Bounded poll across the expiry second, each request answered from the cache if it could be.
+    await eventually(async () => (await get(stack.url, url)).status === 403, 5000, 100);
+    expect(errorOf(await get(stack.url, url)).code).toBe('expired_signature');
+  });
+
   it('the client helper makes URLs and srcsets the service accepts (JSON included)', async () => {
     const base = stack.url;
     const url = avatarUrl(base, '11000000710', { format: 'avif', size: 100, d: 'initials', name: 'Ольга Петрова', key: NEW });
