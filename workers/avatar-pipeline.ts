@@ -8,8 +8,7 @@ import type { ChangeEvents } from '../src/events/change-events';
 import type { AvatarAnswer, GreenApiClient } from '../src/greenapi/client';
 import { linkExpiresAt } from '../src/greenapi/link-expiry';
 import { DownloadError, type Downloader } from '../src/images/download';
-import { LRUCache } from 'lru-cache';
-import { decodeSource, InvalidImageError, inspectSource, renderDecoded, sha256, type DecodedSource } from '../src/images/render';
+import { InvalidImageError, inspectSource, renderVariant, sha256 } from '../src/images/render';
 import { createSharpSlots } from '../src/images/sharp-slots';
 import { describePicture } from '../src/images/picture-info';
 import type { Logger } from '../src/logger';
@@ -39,8 +38,6 @@ export interface PipelineDeps {
 
 /** Stop trusting a signed link this long before its own expiry. */
 const LINK_MARGIN_MS = 60_000;
-/** Decoded sources kept for the next variants of the same picture (a 640 px source is about 1.2 MB). */
-const DECODED_SOURCES = 32;
 
 export interface AvatarPipeline {
   /**
@@ -64,18 +61,6 @@ const NEGATIVE_STATUS: Record<Exclude<AvatarAnswer['kind'], 'avatar'>, AnswerSta
 export function createAvatarPipeline({ store, metrics, greenApi, downloader, logger, clock, events, options }: PipelineDeps): AvatarPipeline {
   const { freshness } = options;
   const slots = createSharpSlots(options.renderConcurrency);
-  // One decode per picture, shared by every variant rendered from it while it stays here.
-  const decoded = new LRUCache<string, Promise<DecodedSource>>({ max: DECODED_SOURCES });
-
-  function decodedFor(hash: string, source: Buffer): Promise<DecodedSource> {
-    let pixels = decoded.get(hash);
-    if (!pixels) {
-      pixels = slots.run(() => decodeSource(source, options.maxPixels));
-      decoded.set(hash, pixels);
-      pixels.catch(() => decoded.delete(hash));
-    }
-    return pixels;
-  }
 
   async function download(url: string): Promise<Buffer> {
     try {
@@ -93,8 +78,7 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
     const stop = metrics.renderDuration.startTimer({ format });
     let bytes: Buffer;
     try {
-      const pixels = await decodedFor(hash, source);
-      bytes = await slots.run(() => renderDecoded(pixels, size, format));
+      bytes = await slots.run(() => renderVariant(source, size, format, options.maxPixels));
     } catch (err) {
       // A source that passed the header checks but cannot be rendered is not kept.
       if (err instanceof InvalidImageError) await store.deleteSource(hash);
@@ -107,8 +91,7 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
 
   /** Computes what pages show before the picture (colour, ThumbHash, placeholder) once per picture. */
   async function describe(hash: string, source: Buffer): Promise<void> {
-    const pixels = await decodedFor(hash, source);
-    await store.putInfo(hash, await slots.run(() => describePicture(pixels)));
+    await store.putInfo(hash, await slots.run(() => describePicture(source, options.maxPixels)));
   }
 
   /** Validates and stores new source bytes, the default variant and the picture's info (once per picture); returns the hash. */

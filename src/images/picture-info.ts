@@ -1,6 +1,5 @@
 import sharp from 'sharp';
 import { rgbaToThumbHash, thumbHashToRGBA } from 'thumbhash';
-import type { DecodedSource } from './render';
 
 /** What a web page shows before (or instead of) the picture: computed once per picture, in the worker. */
 export interface PictureInfo {
@@ -35,19 +34,22 @@ async function placeholderFrom(hash: Uint8Array): Promise<string> {
   return `data:image/png;base64,${png.toString('base64')}`;
 }
 
-export async function describePicture({ data, info }: DecodedSource): Promise<PictureInfo> {
-  const raw = { raw: info };
-  const [stats, small] = await Promise.all([
-    sharp(data, raw).stats(),
-    sharp(data, raw).resize(THUMBHASH_MAX_SIDE, THUMBHASH_MAX_SIDE, { fit: 'inside' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true }),
+/** Colour, ThumbHash and placeholder from one small decode of the source (shrink-on-load), and its size. */
+export async function describePicture(source: Buffer, maxPixels: number): Promise<PictureInfo> {
+  const image = sharp(source, { limitInputPixels: maxPixels, failOn: 'error' }).autoOrient();
+  const [meta, small] = await Promise.all([
+    image.clone().metadata(),
+    image.clone().resize(THUMBHASH_MAX_SIDE, THUMBHASH_MAX_SIDE, { fit: 'inside' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true }),
   ]);
+  const { dominant } = await sharp(small.data, { raw: small.info }).stats();
   const hash = rgbaToThumbHash(small.info.width, small.info.height, small.data);
-  const { r, g, b } = stats.dominant;
+  // EXIF orientations 5-8 swap the sides.
+  const swapped = (meta.orientation ?? 1) >= 5;
   return {
-    color: `#${hex(r)}${hex(g)}${hex(b)}`,
+    color: `#${hex(dominant.r)}${hex(dominant.g)}${hex(dominant.b)}`,
     thumbhash: Buffer.from(hash).toString('base64'),
     placeholder: await placeholderFrom(hash),
-    width: info.width,
-    height: info.height,
+    width: (swapped ? meta.height : meta.width) ?? 0,
+    height: (swapped ? meta.width : meta.height) ?? 0,
   };
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
-import { MAX_SIZE, type Format } from '../avatar/variant';
+import type { Format } from '../avatar/variant';
 import { countJpegScans } from './jpeg-scans';
 
 /**
@@ -61,28 +61,18 @@ export function encode(pipeline: sharp.Sharp, format: Format): sharp.Sharp {
   }
 }
 
-/** A source decoded once (oriented, shrunk to what the largest variant needs), for any number of variants. */
-export interface DecodedSource {
-  data: Buffer;
-  info: { width: number; height: number; channels: 1 | 2 | 3 | 4 };
-}
-
-/** Decodes a source to raw pixels, its shorter side at most MAX_SIZE; the only full decode a source gets. */
-export async function decodeSource(source: Buffer, maxPixels: number): Promise<DecodedSource> {
+/**
+ * A square size x size thumbnail: orient, cover-crop from the centre, encode; metadata is not kept. sharp
+ * decodes a JPEG straight at a fraction of its size when the thumbnail is smaller (shrink-on-load), so each
+ * variant costs a fraction of a full decode; a scan bomb was refused before (see inspectSource).
+ */
+export async function renderVariant(source: Buffer, size: number, format: Format, maxPixels: number): Promise<Buffer> {
   try {
-    const { data, info } = await sharp(source, { limitInputPixels: maxPixels, failOn: 'error' })
+    const pipeline = sharp(source, { limitInputPixels: maxPixels, failOn: 'error' })
       .autoOrient()
-      .resize(MAX_SIZE, MAX_SIZE, { fit: 'outside', withoutEnlargement: true })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    return { data, info: { width: info.width, height: info.height, channels: info.channels } };
+      .resize(size, size, { fit: 'cover', position: 'centre' });
+    return await encode(pipeline, format).toBuffer();
   } catch (err) {
     throw new InvalidImageError(`cannot render source: ${(err as Error).message}`);
   }
-}
-
-/** A square size x size thumbnail from decoded pixels: cover-crop from the centre, encode. No metadata is kept. */
-export async function renderDecoded({ data, info }: DecodedSource, size: number, format: Format): Promise<Buffer> {
-  const pipeline = sharp(data, { raw: info }).resize(size, size, { fit: 'cover', position: 'centre' });
-  return encode(pipeline, format).toBuffer();
 }
