@@ -87,6 +87,7 @@ async function main(): Promise<void> {
     MISS_WAIT_MS: '10000',
     REFRESH_AHEAD_SECONDS: '0',
     WORKER_CONCURRENCY: process.env.WORKER_CONCURRENCY ?? '16',
+    RENDER_CONCURRENCY: process.env.RENDER_CONCURRENCY ?? '2',
   };
   const services: ServiceProcess[] = [];
   const stops: (() => void)[] = [];
