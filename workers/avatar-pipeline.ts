@@ -44,7 +44,7 @@ export interface AvatarPipeline {
    * GetAvatar, then (for a new picture) download, validate, store and render the default variant; writes
    * the answer last. An unchanged picture path downloads nothing.
    */
-  resolve(chatId: string): Promise<AvatarMeta>;
+  resolve(chatId: string, stored?: { previous: AvatarMeta | undefined }): Promise<AvatarMeta>;
   /** The source bytes for a cached answer, downloading again (or resolving again) if they were evicted. */
   sourceFor(chatId: string, meta: AvatarMeta): Promise<{ meta: AvatarMeta; source: Buffer }>;
   render(hash: string, source: Buffer, size: number, format: Format): Promise<void>;
@@ -161,8 +161,9 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
     return writeAnswer(chatId, previous, 'ok', answer.url, await storePicture(bytes));
   }
 
-  async function resolve(chatId: string): Promise<AvatarMeta> {
-    const previous = await store.readMeta(chatId);
+  /** `stored`: the answer as the caller just read it, so it is not read twice. */
+  async function resolve(chatId: string, stored?: { previous: AvatarMeta | undefined }): Promise<AvatarMeta> {
+    const previous = stored ? stored.previous : await store.readMeta(chatId);
     return apply(chatId, previous, await greenApi.getAvatar(chatId), true);
   }
 

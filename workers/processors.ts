@@ -25,11 +25,11 @@ function isFinal(job: Job, err: Error): boolean {
 export function createResolveProcessor({ store, pipeline, pauseResolve, failureBackoffSeconds, markBatchFailed, clock }: ProcessorDeps) {
   return async (job: Job<ResolveJob, JobOutcome>): Promise<JobOutcome> => {
     const { chatId, force, batchId } = job.data;
-    // A late duplicate (the answer arrived meanwhile) costs no GetAvatar call.
-    const cached = force ? undefined : await store.readMeta(chatId);
-    if (cached && cached.freshUntil > clock()) return { status: cached.status };
+    // A late duplicate (the answer arrived meanwhile) costs no GetAvatar call; the read serves the resolve too.
+    const cached = await store.readMeta(chatId);
+    if (!force && cached && cached.freshUntil > clock()) return { status: cached.status };
     try {
-      return { status: (await pipeline.resolve(chatId)).status };
+      return { status: (await pipeline.resolve(chatId, { previous: cached })).status };
     } catch (err) {
       const jobError = await toJobError(err, pauseResolve);
       // Not an answer: only a short pause before anyone may spend another upstream call on this chatId.
