@@ -1,7 +1,9 @@
 import { createHmac } from 'node:crypto';
+import { MAX_SIZE, snapSize } from './avatar/variant';
 
 /**
- * `avatar-cdn/client`: avatar URLs for Node back ends, signed when a key is given. No dependencies.
+ * `avatar-cdn/client`: avatar URLs for Node back ends, signed when a key is given. No dependencies (the size set
+ * comes from the service's own pure variant module).
  *
  * The signature (what any language reimplements): `sig` = base64url (no padding) of HMAC-SHA256, keyed with
  * the signing key, over the canonical target
@@ -54,15 +56,11 @@ export function avatarUrl(base: string, id: string, options: AvatarUrlOptions = 
   return `${base.replace(/\/+$/, '')}/avatar/${encodeURIComponent(file).replace(/%40/g, '@')}${query ? `?${query}` : ''}`;
 }
 
-/** The sizes the service renders; a `size` is snapped up to one of them. */
-const SIZES = [32, 48, 64, 96, 128, 192, 256, 384, 512, 640];
-const snap = (n: number) => SIZES.find((s) => s >= n) ?? 640;
-
 /** `<img srcset>` for 1x, 2x and 3x screens: the same avatar at 1, 2 and 3 times `size` (snapped, at most 640). */
 export function avatarSrcSet(base: string, id: string, options: AvatarUrlOptions & { size: number }): string {
   const seen = new Set<number>();
   return [1, 2, 3]
-    .map((x) => ({ x, size: snap(Math.min(options.size * x, 640)) }))
+    .map((x) => ({ x, size: snapSize(Math.min(options.size * x, MAX_SIZE)) }))
     .filter(({ size }) => !seen.has(size) && seen.add(size))
     .map(({ x, size }) => `${avatarUrl(base, id, { ...options, size })} ${x}x`)
     .join(', ');

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock';
-import { avatarUrl } from '../client';
+import { avatarSrcSet, avatarUrl } from '../client';
 import { PALETTE, paletteIndex, type Placeholders } from './placeholder';
 import type { AvatarRequest } from './request';
 import { cacheControl, contactTag, type AvatarResponse, type AvatarStatus, type CacheState } from './response';
 import { avatarEtag } from './etag';
 import type { Answer, AvatarService, ServeContext } from './service';
 import type { AvatarMeta, AvatarStore } from './store';
-import { FORMATS, MAX_SIZE, snapSize, type Format } from './variant';
+import { FORMATS, type Format } from './variant';
 
 /** `GET /avatar/:id.json`: what a web app needs to show an avatar well, read from what the workers stored. */
 export interface AvatarInfoJson {
@@ -59,12 +59,6 @@ export function createAvatarInfo({ avatars, store, placeholders, clock, options 
   const imageUrl = (chatId: string, size: number, format: Format): string =>
     avatarUrl('', urlId(chatId), { size, format: extension(format), key: options.signingKey });
 
-  /** The default format at 1x, 2x and 3x of the size, snapped to the size set and capped at 640. */
-  function srcset(chatId: string, size: number): string {
-    const densities = [1, 2, 3].map((x) => ({ x, size: snapSize(Math.min(size * x, MAX_SIZE)) }));
-    const distinct = densities.filter((d, i) => i === 0 || d.size !== densities[i - 1]!.size);
-    return distinct.map((d) => `${imageUrl(chatId, d.size, options.defaultFormat)} ${d.x}x`).join(', ');
-  }
 
   /** Cache-Control as the image's: no longer than the answer is fresh; never kept while there is none. */
   function caching(meta: AvatarMeta | undefined): string {
@@ -85,7 +79,7 @@ export function createAvatarInfo({ avatars, store, placeholders, clock, options 
       width: req.size,
       height: req.size,
       urls: Object.fromEntries(FORMATS.map((f) => [extension(f), imageUrl(req.chatId, req.size, f)])) as AvatarInfoJson['urls'],
-      srcset: srcset(req.chatId, req.size),
+      srcset: avatarSrcSet('', urlId(req.chatId), { size: req.size, format: extension(options.defaultFormat), key: options.signingKey }),
     };
     if (meta?.status === 'ok') {
       return {
