@@ -3,10 +3,10 @@ import type { Clock } from '../clock';
 import { avatarSrcSet, avatarUrl } from '../client';
 import { PALETTE, paletteIndex, type Placeholders } from './placeholder';
 import type { AvatarRequest } from './request';
-import { cacheControl, contactTag, type AvatarResponse, type AvatarStatus, type CacheState } from './response';
+import { answerCacheControl, cacheControl, contactTag, type AvatarResponse, type AvatarStatus, type CacheLimits, type CacheState } from './response';
 import { avatarEtag } from './etag';
 import type { Answer, AvatarService, ServeContext } from './service';
-import type { AvatarMeta, AvatarStore } from './store';
+import type { AvatarStore } from './store';
 import { FORMATS, type Format } from './variant';
 
 /** `GET /avatar/:id.json`: what a web app needs to show an avatar well, read from what the workers stored. */
@@ -28,10 +28,8 @@ export interface AvatarInfoJson {
   srcset: string;
 }
 
-export interface AvatarInfoOptions {
+export interface AvatarInfoOptions extends CacheLimits {
   defaultFormat: Format;
-  browserMaxAgeSeconds: number;
-  staleMaxAgeSeconds: number;
   signingKey?: string;
   /** Headers every response carries (CORS for any origin). */
   staticHeaders: Record<string, string>;
@@ -54,19 +52,10 @@ const urlId = (chatId: string) => (chatId.endsWith('@c.us') ? chatId.slice(0, -'
 const extension = (format: Format) => (format === 'jpeg' ? 'jpg' : format);
 
 export function createAvatarInfo({ avatars, store, placeholders, clock, options }: AvatarInfoDeps) {
-  const secondsUntil = (ms: number) => Math.max(0, Math.floor((ms - clock()) / 1000));
 
   const imageUrl = (chatId: string, size: number, format: Format): string =>
     avatarUrl('', urlId(chatId), { size, format: extension(format), key: options.signingKey });
 
-
-  /** Cache-Control as the image's: no longer than the answer is fresh; never kept while there is none. */
-  function caching(meta: AvatarMeta | undefined): string {
-    if (!meta) return cacheControl(0);
-    if (meta.freshUntil <= clock()) return cacheControl(options.staleMaxAgeSeconds);
-    const maxAge = Math.min(options.browserMaxAgeSeconds, secondsUntil(meta.freshUntil));
-    return meta.status === 'ok' ? cacheControl(maxAge, options.staleMaxAgeSeconds) : cacheControl(maxAge);
-  }
 
   async function describe(req: AvatarRequest, answer: Answer): Promise<AvatarInfoJson> {
     const meta = 'meta' in answer ? answer.meta : undefined;
@@ -120,7 +109,8 @@ export function createAvatarInfo({ avatars, store, placeholders, clock, options 
         ...options.staticHeaders,
         'content-type': 'application/json; charset=utf-8',
         'content-length': String(body.length),
-        'cache-control': caching('meta' in answer ? answer.meta : undefined),
+        // As the image's: never kept while there is no answer.
+        'cache-control': 'meta' in answer ? answerCacheControl(answer.meta, clock(), options) : cacheControl(0),
         etag,
         'x-cache': cache,
         'x-avatar-status': json.status,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { errorBody } from '../errors';
 import type { AvatarRequest } from './request';
-import type { AnswerStatus } from './store';
+import type { AnswerStatus, AvatarMeta } from './store';
 import { CONTENT_TYPES } from './variant';
 
 export type CacheState = 'HIT' | 'MISS' | 'STALE';
@@ -29,6 +29,22 @@ export function cacheControl(maxAgeSeconds: number, staleSeconds = 0): string {
  * number itself.
  */
 export const contactTag = (chatId: string): string => `avatar-${createHash('sha256').update(chatId).digest('hex').slice(0, 16)}`;
+
+/** How long a browser or CDN may keep an answer's image (or placeholder). */
+export interface CacheLimits {
+  browserMaxAgeSeconds: number;
+  staleMaxAgeSeconds: number;
+}
+
+/**
+ * Cache-Control for an answer: while it is fresh, until then (at most `browserMaxAgeSeconds`); once stale,
+ * `staleMaxAgeSeconds` while it is refreshed. A picture may also be served stale while revalidating.
+ */
+export function answerCacheControl(meta: AvatarMeta, now: number, limits: CacheLimits): string {
+  const fresh = meta.freshUntil > now;
+  const maxAge = fresh ? Math.min(limits.browserMaxAgeSeconds, Math.max(0, Math.floor((meta.freshUntil - now) / 1000))) : limits.staleMaxAgeSeconds;
+  return cacheControl(maxAge, meta.status === 'ok' ? limits.staleMaxAgeSeconds : 0);
+}
 
 function commonHeaders(req: AvatarRequest, status: AvatarStatus, cache: CacheState, cacheControlValue: string): Record<string, string> {
   const tag = contactTag(req.chatId);

@@ -9,19 +9,19 @@ import { renderKey } from '../queue/jobs';
 import type { Placeholders } from './placeholder';
 import type { AvatarRequest } from './request';
 import {
+  answerCacheControl,
   cacheControl,
   imageResponse,
   notFoundResponse,
   type AvatarResponse,
   type AvatarStatus,
+  type CacheLimits,
   type CacheState,
 } from './response';
 import type { AvatarMeta, AvatarRead, AvatarStore } from './store';
 
-export interface AvatarServiceOptions {
+export interface AvatarServiceOptions extends CacheLimits {
   missWaitMs: number;
-  browserMaxAgeSeconds: number;
-  staleMaxAgeSeconds: number;
   memoryCache: { maxBytes: number; ttlMs: number };
   /** Headers every avatar response carries (CORS for any origin), prepared with the response. */
   staticHeaders: Record<string, string>;
@@ -85,6 +85,9 @@ export interface AvatarService {
   answer(req: AvatarRequest, context: ServeContext): Promise<Answer>;
 }
 
+/** What there is to show when a wait for work ended without its result. */
+const missingAfter = (outcome: WaitOutcome): 'pending' | 'error' => (outcome === 'failed' ? 'error' : 'pending');
+
 /** An answer, or why there is none to show yet (`rate-limited` carries its Retry-After). */
 export type Answer =
   | { meta: AvatarMeta; read: AvatarRead; cache: CacheState }
@@ -97,7 +100,6 @@ interface CachedResponse extends AvatarResponse {
 }
 
 export function createAvatarService({ store, waiter, placeholders, limits, recent, metrics, logger, clock, options }: AvatarServiceDeps): AvatarService {
-  const secondsUntil = (ms: number): number => Math.max(0, Math.floor((ms - clock()) / 1000));
   const withStatic = (response: AvatarResponse): AvatarResponse => ({ ...response, headers: { ...options.staticHeaders, ...response.headers } });
 
   // Bytes-bounded and short-lived, so several API processes never serve a replaced avatar for long.
@@ -118,16 +120,14 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
     memory.set(cacheKey, { ...response, body: Buffer.from(response.body), chatId, headers: { ...response.headers, 'x-cache': 'HIT' } }, { ttl });
   }
 
-  async function placeholder(req: AvatarRequest, status: AvatarStatus, cache: CacheState, maxAge: number): Promise<AvatarResponse> {
-    const control = cacheControl(maxAge);
+  async function placeholder(req: AvatarRequest, status: AvatarStatus, cache: CacheState, control: string): Promise<AvatarResponse> {
     if (req.fallback404) return withStatic(notFoundResponse(req, status, cache, control));
     const image = await placeholders.get(req.chatId, req.size, req.format, req.placeholder);
     return withStatic(imageResponse(req, image.body, image.etag, status, cache, control));
   }
 
   /** Nothing to show yet: a placeholder browsers must not keep. */
-  const unresolved = (req: AvatarRequest, outcome: WaitOutcome, cache: CacheState) =>
-    placeholder(req, outcome === 'failed' ? 'error' : 'pending', cache, 0);
+  const unresolved = (req: AvatarRequest, missing: 'pending' | 'error', cache: CacheState) => placeholder(req, missing, cache, cacheControl(0));
 
   /** 429 for a client that causes too much work; the body is still an image for an <img>. */
   async function rateLimited(req: AvatarRequest, kind: BudgetKind, retryAfter: number): Promise<AvatarResponse> {
@@ -141,10 +141,8 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
 
   /** The answer's placeholder; browsers may keep it no longer than the answer behind it is fresh. */
   async function negative(req: AvatarRequest, cacheKey: string, meta: AvatarMeta, cache: CacheState): Promise<AvatarResponse> {
-    const fresh = meta.freshUntil > clock();
-    const maxAge = fresh ? Math.min(options.browserMaxAgeSeconds, secondsUntil(meta.freshUntil)) : options.staleMaxAgeSeconds;
-    const response = await placeholder(req, meta.status, cache, maxAge);
-    if (fresh) remember(cacheKey, req.chatId, response, meta.freshUntil);
+    const response = await placeholder(req, meta.status, cache, answerCacheControl(meta, clock(), options));
+    if (meta.freshUntil > clock()) remember(cacheKey, req.chatId, response, meta.freshUntil);
     return response;
   }
 
@@ -204,7 +202,7 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
       );
       // Refused or not, read again: a refused request may have come just as the work it would join finished.
       read = await store.read(req.chatId, req.size, req.format);
-      if (!read.meta) return outcome ? { missing: outcome === 'failed' ? 'error' : 'pending', cache } : { missing: 'rate-limited', cache, retryAfter };
+      if (!read.meta) return outcome ? { missing: missingAfter(outcome), cache } : { missing: 'rate-limited', cache, retryAfter };
     }
     if (read.meta.freshUntil <= clock()) {
       cache = 'STALE';
@@ -213,15 +211,19 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
     return { meta: read.meta, read, cache };
   }
 
-  async function lookup(req: AvatarRequest, context: ServeContext): Promise<AvatarResponse> {
-    // Waiting is bounded in real time, whatever clock the answers' freshness is read by.
+  /** What is left of MISS_WAIT_MS from now on: waiting is bounded in real time, whatever clock freshness is read by. */
+  function waitBudget(): () => number {
     const deadline = Date.now() + options.missWaitMs;
-    const waitLeft = () => Math.max(0, deadline - Date.now());
+    return () => Math.max(0, deadline - Date.now());
+  }
+
+  async function lookup(req: AvatarRequest, context: ServeContext): Promise<AvatarResponse> {
+    const waitLeft = waitBudget();
     const { clientIp, cacheKey } = context;
     const answer = await answerFor(req, context, waitLeft);
     if ('missing' in answer) {
       if (answer.missing === 'rate-limited') return rateLimited(req, 'miss', answer.retryAfter!);
-      return placeholder(req, answer.missing, answer.cache, 0);
+      return unresolved(req, answer.missing, answer.cache);
     }
     const { meta, read } = answer;
     let { cache } = answer;
@@ -233,7 +235,7 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
       const job = { chatId: req.chatId, hash: meta.hash, size: req.size, format: req.format };
       const { retryAfter, outcome } = await admitted('render', renderKey(job), waiter.isRendering(job), clientIp, () => waiter.render(job, waitLeft()));
       variant = (await store.read(req.chatId, req.size, req.format)).variant;
-      if (!variant) return outcome ? unresolved(req, outcome, cache) : rateLimited(req, 'render', retryAfter);
+      if (!variant) return outcome ? unresolved(req, missingAfter(outcome), cache) : rateLimited(req, 'render', retryAfter);
     }
 
     return avatarResponse(req, cacheKey, meta, variant, cache);
@@ -241,11 +243,9 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
 
   /** The avatar itself; a fresh one is kept in memory. */
   function avatarResponse(req: AvatarRequest, cacheKey: string, meta: AvatarMeta, variant: Buffer, cache: CacheState): AvatarResponse {
-    const fresh = meta.freshUntil > clock();
-    const maxAge = fresh ? Math.min(options.browserMaxAgeSeconds, secondsUntil(meta.freshUntil)) : options.staleMaxAgeSeconds;
     const etag = avatarEtag(meta.hash, req.size, req.format);
-    const response = withStatic(imageResponse(req, variant, etag, 'ok', cache, cacheControl(maxAge, options.staleMaxAgeSeconds)));
-    if (fresh) remember(cacheKey, req.chatId, response, meta.freshUntil);
+    const response = withStatic(imageResponse(req, variant, etag, 'ok', cache, answerCacheControl(meta, clock(), options)));
+    if (meta.freshUntil > clock()) remember(cacheKey, req.chatId, response, meta.freshUntil);
     return response;
   }
 
@@ -267,10 +267,7 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
       return { response: avatarResponse(req, cacheKey, meta, variant!, 'HIT') };
     },
 
-    answer(req, context) {
-      const deadline = Date.now() + options.missWaitMs;
-      return answerFor(req, context, () => Math.max(0, deadline - Date.now()));
-    },
+    answer: (req, context) => answerFor(req, context, waitBudget()),
 
     async serve(req, context) {
       const hit = this.cached(context.cacheKey);
@@ -288,7 +285,7 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
         if (err instanceof AppError) throw err;
         // Redis down or unreachable: never a 500 or a hung request for an <img>.
         (context.log ?? logger).warn({ chatId: req.chatId, err: (err as Error).message }, 'avatar lookup failed');
-        return placeholder(req, 'error', 'MISS', 0);
+        return unresolved(req, 'error', 'MISS');
       }
     },
   };
