@@ -85,12 +85,11 @@ async function closeServer(server: Server | undefined, timeoutMs: number): Promi
  */
 export async function startRuntime(config: Config, role: Role, logger: Logger, clock: Clock = systemClock): Promise<Runtime> {
   const outages = createOutageLog(logger);
-  const connections: RedisClient[] = [];
-  const named = new Map<string, RedisClient>();
+  // Every Redis connection of this process, by the part it serves (logs, /metrics, shutdown).
+  const connections = new Map<string, RedisClient>();
   const track = <T extends RedisClient>(redis: T, part: string): T => {
     watchConnection(redis, part, outages);
-    connections.push(redis);
-    named.set(part, redis);
+    connections.set(part, redis);
     return redis;
   };
   const prefix = config.redis.keyPrefix;
@@ -115,7 +114,7 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
     queueProbe = { connection: producer, run: () => resolveQueue.getJobCounts('waiting') };
   }
   const metrics = createMetrics(queues ? [queues.resolve, queues.render, queues.maintenance] : [], upstream, () =>
-    Object.fromEntries([...named].map(([part, redis]) => [part, connectionTrouble(redis) === undefined])),
+    Object.fromEntries([...connections].map(([part, redis]) => [part, connectionTrouble(redis) === undefined])),
   );
   const readinessFor = (queue: RedisProbe) => createReadiness({ redis: redisProbe, queue }, upstream, config.redis.commandTimeoutMs);
   const metricsHere = config.metricsPort === undefined;
@@ -202,7 +201,7 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
     if (!metricsHere) metricsServer = await listen(express().disable('x-powered-by').use(metricsRouter(metrics)), config.metricsPort!, config.host);
   } catch (err) {
     server?.close();
-    for (const connection of connections) connection.disconnect();
+    for (const connection of connections.values()) connection.disconnect();
     recent?.close().catch(() => undefined);
     throw err;
   }
@@ -222,8 +221,8 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
       await Promise.all([closeServer(server, timeoutMs), closeServer(metricsServer, timeoutMs), workers?.close(timeoutMs)]);
       // What is left only talks to Redis: a moment, then the connections are cut whether Redis answers or not.
       await settleWithin(Promise.all([recent?.close(), events?.close(), queues?.close()]), 1000);
-      await settleWithin(Promise.all(connections.map((c) => c.quit())), 1000);
-      for (const connection of connections) connection.disconnect();
+      await settleWithin(Promise.all([...connections.values()].map((c) => c.quit())), 1000);
+      for (const connection of connections.values()) connection.disconnect();
     },
   };
 }

@@ -115,7 +115,8 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
   /** Writes an answer with its lifetime: doubled when it did not change, the base lifetime when it did. */
   async function writeAnswer(chatId: string, previous: AvatarMeta | undefined, status: AnswerStatus, url: string, hash: string): Promise<AvatarMeta> {
     const now = clock();
-    const lifetime = nextLifetime(freshness, previous, { status, hash });
+    const unchanged = previous !== undefined && sameAnswer(previous, { status, hash });
+    const lifetime = nextLifetime(freshness, unchanged ? previous : undefined, status);
     const meta: AvatarMeta = {
       status,
       url,
@@ -125,10 +126,10 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
       // The link's expiry bounds only the link (re-downloading the source), not the answer's freshness.
       urlExpiresAt: url ? (linkExpiresAt(url) ?? now + freshness.avatar.baseSeconds * 1000) : 0,
       lifetime,
-      changedAt: previous && sameAnswer(previous, { status, hash }) ? previous.changedAt : now,
+      changedAt: unchanged ? previous.changedAt : now,
     };
     // Announced before it is written: if the write fails, the retry announces it again (at least once).
-    if (events && previous && !sameAnswer(previous, meta)) {
+    if (events && previous && !unchanged) {
       await events.record({ chatId, status, etag: defaultEtag(chatId, meta), previousEtag: defaultEtag(chatId, previous) }, now);
     }
     // A picture's answer lives as long as its images, so it can be served stale; a negative one long enough

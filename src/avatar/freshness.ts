@@ -18,11 +18,6 @@ export interface AnswerIdentity {
   hash: string;
 }
 
-/** The answer as stored before, with the lifetime it was given. */
-export interface PreviousAnswer extends AnswerIdentity {
-  lifetime: number;
-}
-
 export const sameAnswer = (previous: AnswerIdentity | undefined, next: AnswerIdentity): boolean =>
   previous !== undefined && previous.status === next.status && previous.hash === next.hash;
 
@@ -30,13 +25,14 @@ export const lifetimesFor = (policy: FreshnessPolicy, status: AnswerStatus): Lif
   status === 'ok' ? policy.avatar : policy.negative;
 
 /**
- * The next answer's lifetime in seconds: twice the previous one when nothing changed (capped at the
- * maximum), the base lifetime for a new or changed answer. A change is so shown within the maximum.
+ * The next answer's lifetime in seconds: twice the lifetime of the same answer before it (capped at the
+ * maximum), the base lifetime for a new or changed one (`unchangedFrom` undefined). A change is so shown
+ * within the maximum.
  */
-export function nextLifetime(policy: FreshnessPolicy, previous: PreviousAnswer | undefined, next: AnswerIdentity): number {
-  const { baseSeconds, maxSeconds } = lifetimesFor(policy, next.status);
-  if (!previous || !sameAnswer(previous, next)) return baseSeconds;
-  return Math.min(maxSeconds, Math.max(baseSeconds, previous.lifetime * 2));
+export function nextLifetime(policy: FreshnessPolicy, unchangedFrom: { lifetime: number } | undefined, status: AnswerStatus): number {
+  const { baseSeconds, maxSeconds } = lifetimesFor(policy, status);
+  if (!unchangedFrom) return baseSeconds;
+  return Math.min(maxSeconds, Math.max(baseSeconds, unchangedFrom.lifetime * 2));
 }
 
 /** Two links to the same picture: WhatsApp re-signs a link (new query) without changing its path. */
