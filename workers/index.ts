@@ -7,7 +7,8 @@ import type { Config } from '../src/config';
 import { freshnessPolicy } from '../src/avatar/freshness';
 import { createBreaker } from '../src/greenapi/breaker';
 import { createInstancePool, RATE_SLOT_MARGIN } from '../src/greenapi/pool';
-import { createGreenApiClient, greenApiHttp } from '../src/greenapi/client';
+import { createGreenApiClient } from '../src/greenapi/client';
+import { outboundHttp } from '../src/http/outbound';
 import { instrumentGreenApi } from '../src/greenapi/instrumented';
 import type { Metrics } from '../src/metrics';
 import { createDownloader } from '../src/images/download';
@@ -50,7 +51,8 @@ export function startWorkers({ config, connection, cache, store, logger, metrics
   const { keyPrefix, queuePrefix: prefix } = config.redis;
   const breaker = createBreaker(cache, keyPrefix, config.greenApi.cooldowns);
   const { instances, timeoutMs, ratePerSec } = config.greenApi;
-  const http = greenApiHttp();
+  // One connection pool for every instance's GetAvatar calls.
+  const http = outboundHttp();
   const greenApi = createInstancePool(
     instances.map((instance) => ({
       idInstance: instance.idInstance,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock';
 import { avatarSrcSet, avatarUrl } from '../client';
-import { PALETTE, paletteIndex, type Placeholders } from './placeholder';
+import { placeholderColour, type Placeholders } from './placeholder';
 import type { AvatarRequest } from './request';
 import { answerCacheControl, cacheControl, contactTag, type AvatarResponse, type AvatarStatus, type CacheLimits, type CacheState } from './response';
 import { avatarEtag } from './etag';
@@ -74,7 +74,7 @@ export function createAvatarInfo({ avatars, store, placeholders, clock, options 
       return {
         ...base,
         etag: avatarEtag(meta.hash, req.size, options.defaultFormat),
-        color: info?.color ?? PALETTE[paletteIndex(req.chatId)]!,
+        color: info?.color ?? placeholderColour(req.chatId),
         placeholder: info?.placeholder ?? '',
         thumbhash: info?.thumbhash ?? null,
       };
@@ -86,7 +86,7 @@ export function createAvatarInfo({ avatars, store, placeholders, clock, options 
     return {
       ...base,
       etag: image.etag,
-      color: PALETTE[paletteIndex(req.chatId)]!,
+      color: placeholderColour(req.chatId),
       placeholder: `data:image/png;base64,${preview.body.toString('base64')}`,
       thumbhash: null,
     };

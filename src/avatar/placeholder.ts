@@ -27,6 +27,9 @@ export function paletteIndex(chatId: string): number {
   return createHash('sha1').update(chatId).digest()[0]! % PALETTE.length;
 }
 
+/** A contact's placeholder background colour, `#rrggbb`. */
+export const placeholderColour = (chatId: string): string => PALETTE[paletteIndex(chatId)]!;
+
 /**
  * The font for initials ships with the package (DejaVu Sans Bold: Latin, Cyrillic, Greek and more), handed
  * to sharp/Pango as a file: Docker images and CI machines have no system fonts.

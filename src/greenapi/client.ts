@@ -1,6 +1,5 @@
-import axios, { type AxiosInstance } from 'axios';
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+import type { AxiosInstance } from 'axios';
+import { outboundHttp } from '../http/outbound';
 import { interpretAnswer, type AvatarAnswer, type GetAvatarBody } from './answer';
 import { GreenApiError, type QuotaLimit, type QuotaReport } from './errors';
 import { scrub } from './scrub';
@@ -73,12 +72,7 @@ function errorForStatus(status: number, headers: Record<string, unknown>, body: 
   return new GreenApiError('rejected', `GetAvatar unexpected HTTP ${status}`, status);
 }
 
-/** One connection pool for every GetAvatar call (keep-alive), and no per-call proxy lookup in the environment. */
-export function greenApiHttp(): AxiosInstance {
-  return axios.create({ httpAgent: new HttpAgent({ keepAlive: true }), httpsAgent: new HttpsAgent({ keepAlive: true }), proxy: false });
-}
-
-export function createGreenApiClient(instance: GreenApiInstance, http: AxiosInstance = greenApiHttp()): GreenApiClient {
+export function createGreenApiClient(instance: GreenApiInstance, http: AxiosInstance = outboundHttp()): GreenApiClient {
   const endpoint = `${instance.url}/waInstance${instance.idInstance}/getAvatar/${instance.apiToken}`;
   const secrets = [instance.apiToken];
   return {

@@ -1,8 +1,7 @@
-import axios, { type AxiosInstance } from 'axios';
+import type { AxiosInstance } from 'axios';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import type { LookupFunction } from 'node:net';
+import { outboundHttp } from '../http/outbound';
 import type { Readable } from 'node:stream';
 import { isReservedAddress, refuseSource, type SourcePolicy } from './source-policy';
 
@@ -65,19 +64,13 @@ const guardedLookup: LookupFunction = (hostname, options, callback) => {
   });
 };
 
-/** Keep-alive agents (one connection pool for every download), resolving through the guard unless private addresses are allowed. */
-function sourceClient(allowPrivate: boolean): AxiosInstance {
-  const lookup = allowPrivate ? undefined : guardedLookup;
-  return axios.create({
-    httpAgent: new HttpAgent({ keepAlive: true, lookup }),
-    httpsAgent: new HttpsAgent({ keepAlive: true, lookup }),
-    // Sources are fetched directly: no per-call proxy lookup from the environment.
-    proxy: false,
-  });
-}
 
 /** Downloads a source image: allowlisted hosts only, every redirect hop checked, bytes and time bounded. */
-export function createDownloader(limits: DownloadLimits, http: AxiosInstance = sourceClient(limits.allowPrivate)): Downloader {
+export function createDownloader(
+  limits: DownloadLimits,
+  // Names resolve through the guard unless private addresses are allowed.
+  http: AxiosInstance = outboundHttp(limits.allowPrivate ? undefined : guardedLookup),
+): Downloader {
   const maxRedirects = limits.maxRedirects ?? 3;
   return {
     async download(startUrl) {
