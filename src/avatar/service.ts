@@ -19,6 +19,7 @@ import {
   type CacheState,
 } from './response';
 import type { AvatarMeta, AvatarRead, AvatarStore } from './store';
+import type { Format } from './variant';
 
 export interface AvatarServiceOptions extends CacheLimits {
   missWaitMs: number;
@@ -191,9 +192,14 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
    * (bounded by MISS_WAIT_MS, counted against the client's lookup budget). A stale answer is returned at once
    * while one refresh runs in the background.
    */
-  async function answerFor(req: AvatarRequest, { clientIp, log = logger, read: prior }: ServeContext, waitLeft: () => number): Promise<Answer> {
+  async function answerFor(
+    req: AvatarRequest,
+    { clientIp, log = logger, read: prior }: ServeContext,
+    waitLeft: () => number,
+    wanted?: { size: number; format: Format },
+  ): Promise<Answer> {
     let cache: CacheState = 'HIT';
-    let read = prior ?? (await store.read(req.chatId, req.size, req.format));
+    let read = prior ?? (await store.read(req.chatId, wanted));
     if (!read.meta && read.failed) return { missing: 'error', cache: 'MISS' };
     if (!read.meta) {
       cache = 'MISS';
@@ -201,7 +207,7 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
         waiter.resolve(req.chatId, waitLeft()),
       );
       // Refused or not, read again: a refused request may have come just as the work it would join finished.
-      read = await store.read(req.chatId, req.size, req.format);
+      read = await store.read(req.chatId, wanted);
       if (!read.meta) return outcome ? { missing: missingAfter(outcome), cache } : { missing: 'rate-limited', cache, retryAfter };
     }
     if (read.meta.freshUntil <= clock()) {
@@ -220,7 +226,8 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
   async function lookup(req: AvatarRequest, context: ServeContext): Promise<AvatarResponse> {
     const waitLeft = waitBudget();
     const { clientIp, cacheKey } = context;
-    const answer = await answerFor(req, context, waitLeft);
+    const wanted = { size: req.size, format: req.format };
+    const answer = await answerFor(req, context, waitLeft, wanted);
     if ('missing' in answer) {
       if (answer.missing === 'rate-limited') return rateLimited(req, 'miss', answer.retryAfter!);
       return unresolved(req, answer.missing, answer.cache);
@@ -234,7 +241,7 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
       if (cache === 'HIT') cache = 'MISS';
       const job = { chatId: req.chatId, hash: meta.hash, size: req.size, format: req.format };
       const { retryAfter, outcome } = await admitted('render', renderKey(job), waiter.isRendering(job), clientIp, () => waiter.render(job, waitLeft()));
-      variant = (await store.read(req.chatId, req.size, req.format)).variant;
+      variant = (await store.read(req.chatId, wanted)).variant;
       if (!variant) return outcome ? unresolved(req, missingAfter(outcome), cache) : rateLimited(req, 'render', retryAfter);
     }
 
@@ -259,7 +266,7 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
     async stored(req, cacheKey) {
       const hit = this.cached(cacheKey);
       if (hit) return { response: hit };
-      const read = await store.read(req.chatId, req.size, req.format);
+      const read = await store.read(req.chatId, { size: req.size, format: req.format });
       const { meta, variant } = read;
       if (!meta || meta.freshUntil <= clock() || (meta.status === 'ok' && !variant)) return { read };
       recent?.touch(req.chatId);

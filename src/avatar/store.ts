@@ -53,7 +53,7 @@ local n = #m
 local v = false
 if not m[1] then
   m[n + 2] = redis.call('EXISTS', KEYS[2])
-elseif m[3] and m[3] ~= '' then
+elseif m[3] and m[3] ~= '' and ARGV[2] ~= '' then
   local vk = ARGV[1] .. m[3] .. ARGV[2]
   v = redis.call('GET', vk)
   if v and redis.call('TTL', vk) < tonumber(ARGV[3]) / 2 then
@@ -73,7 +73,8 @@ type ReadAvatarCommand = (
 ) => Promise<(Buffer | null)[]>;
 
 export interface AvatarStore {
-  read(chatId: string, size: number, format: Format): Promise<AvatarRead>;
+  /** The answer, and the variant it points to when one is named (the JSON info needs no image bytes). */
+  read(chatId: string, variant?: { size: number; format: Format }): Promise<AvatarRead>;
   readMeta(chatId: string): Promise<AvatarMeta | undefined>;
   writeMeta(chatId: string, meta: AvatarMeta, ttlSeconds: number): Promise<void>;
   markFailed(chatId: string, ttlSeconds: number): Promise<void>;
@@ -112,20 +113,22 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
   const readAvatar = (redis as unknown as { readAvatarBuffer: ReadAvatarCommand }).readAvatarBuffer.bind(redis);
 
   /** On a cluster the variant lives in another slot than the answer: two round trips instead of the script. */
-  async function readInTwoSteps(chatId: string, size: number, format: Format): Promise<AvatarRead> {
+  async function readInTwoSteps(chatId: string, wanted?: { size: number; format: Format }): Promise<AvatarRead> {
     const [fields, failed] = await Promise.all([redis.hmget(keys.meta(chatId), ...META_FIELDS), redis.exists(keys.failure(chatId))]);
     const meta = toMeta(fields);
-    if (!meta?.hash) return { meta, failed: !meta && failed === 1 };
-    const key = keys.variant(meta.hash, size, format);
+    if (!meta?.hash || !wanted) return { meta, failed: !meta && failed === 1 };
+    const key = keys.variant(meta.hash, wanted.size, wanted.format);
     const [variant, ttlLeft] = await Promise.all([redis.getBuffer(key), redis.ttl(key)]);
     if (variant && ttlLeft < ttl.imageSeconds / 2) await redis.expire(key, ttl.imageSeconds);
     return { meta, variant: variant ?? undefined, failed: false };
   }
 
   return {
-    async read(chatId, size, format) {
-      if (isCluster(redis)) return readInTwoSteps(chatId, size, format);
-      const reply = await readAvatar(keys.meta(chatId), keys.failure(chatId), keys.variantPrefix, `:${size}:${format}`, ttl.imageSeconds);
+    async read(chatId, wanted) {
+      if (isCluster(redis)) return readInTwoSteps(chatId, wanted);
+      // An empty suffix tells the script not to read a variant.
+      const suffix = wanted ? `:${wanted.size}:${wanted.format}` : '';
+      const reply = await readAvatar(keys.meta(chatId), keys.failure(chatId), keys.variantPrefix, suffix, ttl.imageSeconds);
       const n = META_FIELDS.length;
       return { meta: toMeta(reply.slice(0, n)), variant: reply[n] ?? undefined, failed: Number(reply[n + 1]) === 1 };
     },
