@@ -1,11 +1,9 @@
 import express, { Router } from 'express';
 import { parseChatId } from '../avatar/chat-id';
 import { AppError, badRequest } from '../errors';
-import { WarmBacklogFull, type WarmBatches } from '../warm/batches';
+import type { WarmBatches } from '../warm/batches';
 
 export const MAX_WARM_IDS = 10_000;
-/** When the warm backlog is full, try again after about this long. */
-const WARM_RETRY_AFTER_SECONDS = 60;
 
 interface InvalidId {
   id: string;
@@ -48,13 +46,7 @@ export function warmRouter(batches: WarmBatches): Router {
       else if (chatIds.has(chatId)) duplicates++;
       else chatIds.add(chatId);
     }
-    let batchId: string | undefined;
-    try {
-      batchId = chatIds.size > 0 ? await batches.start([...chatIds], force) : undefined;
-    } catch (err) {
-      if (err instanceof WarmBacklogFull) throw new AppError(429, 'warm_backlog_full', err.message, { 'Retry-After': String(WARM_RETRY_AFTER_SECONDS) });
-      throw err;
-    }
+    const batchId = chatIds.size > 0 ? await batches.start([...chatIds], force) : undefined;
     res.status(202).json({ batchId, accepted: chatIds.size, duplicates, invalid });
   });
 

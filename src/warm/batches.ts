@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AppError } from '../errors';
 import type { RedisClient } from '../redis';
 import { createKeys } from '../avatar/keys';
 import type { AvatarQueues } from '../queue/queues';
@@ -41,14 +42,15 @@ export function createMarkBatchFailed(redis: RedisClient, keyPrefix: string): Ma
   };
 }
 
-/** The warm backlog is full: the batch was not accepted. */
-export class WarmBacklogFull extends Error {
-  override name = 'WarmBacklogFull';
-  constructor(
-    readonly waiting: number,
-    readonly limit: number,
-  ) {
-    super(`${waiting} warm lookups are waiting; this batch would pass MAX_WARM_BACKLOG (${limit}); retry later`);
+/** When the warm backlog is full, try again after about this long. */
+const WARM_RETRY_AFTER_SECONDS = 60;
+
+/** The warm backlog is full: the batch was not accepted (429, like every error that carries its status). */
+export class WarmBacklogFull extends AppError {
+  constructor(waiting: number, limit: number) {
+    super(429, 'warm_backlog_full', `${waiting} warm lookups are waiting; this batch would pass MAX_WARM_BACKLOG (${limit}); retry later`, {
+      'Retry-After': String(WARM_RETRY_AFTER_SECONDS),
+    });
   }
 }
 
