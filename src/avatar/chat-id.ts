@@ -1,3 +1,5 @@
+import { badRequest } from '../errors';
+
 /**
  * chatId parsing. Accepted forms:
  *  - a phone number in E.164 without `+`: 8 to 15 digits, country code first (never 0) -> `<digits>@c.us`
@@ -24,4 +26,11 @@ export function parseChatId(id: string): string | undefined {
   const lower = id.toLowerCase();
   if (FULL_USER.test(lower) || FULL_GROUP.test(lower) || FULL_LID.test(lower)) return lower;
   return undefined;
+}
+
+/** The chatId an id names, or `400 invalid_chat_id` with the rule, for every route that takes an id. */
+export function requireChatId(id: string): string {
+  const chatId = parseChatId(id);
+  if (!chatId) throw badRequest('invalid_chat_id', CHAT_ID_RULE);
+  return chatId;
 }

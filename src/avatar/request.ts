@@ -1,6 +1,6 @@
 import { badRequest } from '../errors';
 import { SILHOUETTE, type PlaceholderStyle } from './placeholder';
-import { CHAT_ID_RULE, parseChatId } from './chat-id';
+import { CHAT_ID_RULE, parseChatId, requireChatId } from './chat-id';
 import { MAX_SIZE, negotiateFormat, parseFormat, snapSize, type Format } from './variant';
 
 /** A validated avatar request: everything needed to find or make the image. */
@@ -72,9 +72,7 @@ function splitFile(file: string, accept: string | undefined): { chatId: string; 
   const ext = dot > 0 ? file.slice(dot + 1) : '';
   const format = parseFormat(ext);
   if (format) {
-    const chatId = parseChatId(file.slice(0, dot));
-    if (!chatId) throw badRequest('invalid_chat_id', CHAT_ID_RULE);
-    return { chatId, format, negotiated: false };
+    return { chatId: requireChatId(file.slice(0, dot)), format, negotiated: false };
   }
   // A trailing ".xyz" is a format only when it is one we serve: "11001234567@c.us" is an id.
   const whole = parseChatId(file);
@@ -116,8 +114,7 @@ export function parseAvatarRequest(file: string, query: string, accept: string |
  * whose ETag and URLs the JSON describes.
  */
 export function parseInfoRequest(file: string, query: string, defaultSize: number, defaultFormat: Format): AvatarRequest {
-  const chatId = parseChatId(file.slice(0, -'.json'.length));
-  if (!chatId) throw badRequest('invalid_chat_id', CHAT_ID_RULE);
+  const chatId = requireChatId(file.slice(0, -'.json'.length));
   const params = new URLSearchParams(query);
   checkParams(params, INFO_QUERY_PARAMS);
   return { chatId, size: parseSize(params.getAll('size'), defaultSize), format: defaultFormat, negotiated: false, fallback404: false, placeholder: SILHOUETTE };

@@ -1,15 +1,8 @@
 import { Router } from 'express';
-import { CHAT_ID_RULE, parseChatId } from '../avatar/chat-id';
+import { requireChatId } from '../avatar/chat-id';
 import type { AvatarStore } from '../avatar/store';
-import { badRequest } from '../errors';
 import { onceAt, PRIORITY, resolveKey } from '../queue/jobs';
 import type { AvatarQueues } from '../queue/queues';
-
-function chatIdOf(id: string): string {
-  const chatId = parseChatId(id);
-  if (!chatId) throw badRequest('invalid_chat_id', CHAT_ID_RULE);
-  return chatId;
-}
 
 /**
  * One contact, by hand (mount behind adminOnly):
@@ -20,12 +13,12 @@ function chatIdOf(id: string): string {
 export function contactsAdminRouter(store: AvatarStore, queues: AvatarQueues): Router {
   const router = Router();
   router.post('/v1/avatars/:id/refresh', async (req, res) => {
-    const chatId = chatIdOf(req.params.id);
+    const chatId = requireChatId(req.params.id);
     await queues.resolve.add('resolve', { chatId, force: true }, onceAt(resolveKey(chatId), PRIORITY.interactive));
     res.status(202).json({ chatId, refresh: 'queued' });
   });
   router.delete('/v1/avatars/:id', async (req, res) => {
-    await store.forget(chatIdOf(req.params.id));
+    await store.forget(requireChatId(req.params.id));
     res.status(204).end();
   });
   return router;

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { CHAT_ID_RULE, parseChatId } from '../avatar/chat-id';
+import { requireChatId } from '../avatar/chat-id';
 import { avatarUrl } from '../client';
 import { badRequest } from '../errors';
 
@@ -30,8 +30,7 @@ interface DemoUrls {
 }
 
 function urlsFor(id: string, signingKey: string | undefined): DemoUrls {
-  const chatId = parseChatId(id);
-  if (!chatId) throw badRequest('invalid_chat_id', CHAT_ID_RULE);
+  const chatId = requireChatId(id);
   const url = (format: (typeof FORMATS)[number] | 'json', size: number) => avatarUrl('', id, { format, size, key: signingKey });
   return {
     id,
