@@ -34,6 +34,26 @@ async function placeholderFrom(hash: Uint8Array): Promise<string> {
   return `data:image/png;base64,${png.toString('base64')}`;
 }
 
+/** Bins per channel of the colour histogram (as sharp's `stats().dominant`): 16 levels of 16 values each. */
+const BINS = 16;
+
+/**
+ * The centre of the fullest bin of a 16x16x16 RGB histogram, over the pixels that are not fully transparent.
+ * sharp's stats() gives the same answer but also computes entropy and sharpness: 10 ms of a thread per picture
+ * against well under one here.
+ */
+export function dominantColor(rgba: Uint8Array): string {
+  const counts = new Uint32Array(BINS * BINS * BINS);
+  for (let i = 0; i < rgba.length; i += 4) {
+    if (rgba[i + 3] === 0) continue;
+    counts[((rgba[i] >> 4) << 8) | ((rgba[i + 1] >> 4) << 4) | (rgba[i + 2] >> 4)]++;
+  }
+  let fullest = 0;
+  for (let bin = 1; bin < counts.length; bin++) if (counts[bin] > counts[fullest]) fullest = bin;
+  const centre = (level: number) => hex(level * 16 + 8);
+  return `#${centre(fullest >> 8)}${centre((fullest >> 4) & 15)}${centre(fullest & 15)}`;
+}
+
 /** Colour, ThumbHash and placeholder from one small decode of the source (shrink-on-load), and its size. */
 export async function describePicture(source: Buffer, maxPixels: number): Promise<PictureInfo> {
   const image = sharp(source, { limitInputPixels: maxPixels, failOn: 'error' }).autoOrient();
@@ -41,12 +61,11 @@ export async function describePicture(source: Buffer, maxPixels: number): Promis
     image.clone().metadata(),
     image.clone().resize(THUMBHASH_MAX_SIDE, THUMBHASH_MAX_SIDE, { fit: 'inside' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true }),
   ]);
-  const { dominant } = await sharp(small.data, { raw: small.info }).stats();
   const hash = rgbaToThumbHash(small.info.width, small.info.height, small.data);
   // EXIF orientations 5-8 swap the sides.
   const swapped = (meta.orientation ?? 1) >= 5;
   return {
-    color: `#${hex(dominant.r)}${hex(dominant.g)}${hex(dominant.b)}`,
+    color: dominantColor(small.data),
     thumbhash: Buffer.from(hash).toString('base64'),
     placeholder: await placeholderFrom(hash),
     width: (swapped ? meta.height : meta.width) ?? 0,
