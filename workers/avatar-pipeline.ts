@@ -61,6 +61,7 @@ const NEGATIVE_STATUS: Record<Exclude<AvatarAnswer['kind'], 'avatar'>, AnswerSta
 export function createAvatarPipeline({ store, metrics, greenApi, downloader, logger, clock, events, options }: PipelineDeps): AvatarPipeline {
   const { freshness } = options;
   const slots = createSharpSlots(options.renderConcurrency);
+  const defaultVariant = { size: options.defaultSize, format: options.defaultFormat };
 
   async function download(url: string): Promise<Buffer> {
     try {
@@ -74,35 +75,35 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
     }
   }
 
-  async function render(hash: string, source: Buffer, size: number, format: Format): Promise<void> {
+  /** One variant's bytes, timed; a source that passed the header checks but cannot be rendered is not kept. */
+  async function renderBytes(hash: string, source: Buffer, size: number, format: Format): Promise<Buffer> {
     const stop = metrics.renderDuration.startTimer({ format });
-    let bytes: Buffer;
     try {
-      bytes = await slots.run(() => renderVariant(source, size, format, options.maxPixels));
+      const bytes = await slots.run(() => renderVariant(source, size, format, options.maxPixels));
+      const seconds = stop();
+      logger.debug({ hash: hash.slice(0, 12), size, format, bytes: bytes.length, ms: Math.round(seconds * 1000) }, 'rendered');
+      return bytes;
     } catch (err) {
-      // A source that passed the header checks but cannot be rendered is not kept.
       if (err instanceof InvalidImageError) await store.deleteSource(hash);
       throw err;
     }
-    const seconds = stop();
-    await store.putVariant(hash, size, format, bytes);
-    logger.debug({ hash: hash.slice(0, 12), size, format, bytes: bytes.length, ms: Math.round(seconds * 1000) }, 'rendered');
   }
 
-  /** Computes what pages show before the picture (colour, ThumbHash, placeholder) once per picture. */
-  async function describe(hash: string, source: Buffer): Promise<void> {
-    await store.putInfo(hash, await slots.run(() => describePicture(source, options.maxPixels)));
+  async function render(hash: string, source: Buffer, size: number, format: Format): Promise<void> {
+    await store.putVariant(hash, size, format, await renderBytes(hash, source, size, format));
   }
 
-  /** Validates and stores new source bytes, the default variant and the picture's info (once per picture); returns the hash. */
+  /**
+   * Validates new source bytes and stores them with the default variant and the picture's info (each
+   * computed once per picture, the info from the small variant rather than the source), in one write.
+   */
   async function storePicture(bytes: Buffer): Promise<string> {
-    await slots.run(() => inspectSource(bytes, options.maxPixels));
+    const size = await slots.run(() => inspectSource(bytes, options.maxPixels));
     const hash = sha256(bytes);
-    await store.putSource(hash, bytes);
-    if (!(await store.hasVariant(hash, options.defaultSize, options.defaultFormat))) {
-      await render(hash, bytes, options.defaultSize, options.defaultFormat);
-    }
-    if (!(await store.getInfo(hash))) await describe(hash, bytes);
+    const stored = await store.pictureState(hash, defaultVariant);
+    const variant = stored.variant ? undefined : { ...defaultVariant, bytes: await renderBytes(hash, bytes, defaultVariant.size, defaultVariant.format) };
+    const info = stored.info ? undefined : await slots.run(() => describePicture(variant?.bytes ?? bytes, size, options.maxPixels));
+    await store.putPicture(hash, { source: bytes, variant, info });
     return hash;
   }
 
@@ -143,11 +144,12 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
   async function apply(chatId: string, previous: AvatarMeta | undefined, answer: AvatarAnswer, mayAskAgain: boolean): Promise<AvatarMeta> {
     if (answer.kind !== 'avatar') return writeAnswer(chatId, previous, NEGATIVE_STATUS[answer.kind], '', '');
     // The same picture path is the same picture: keep hash, variants and ETag; only the link is new.
-    if (previous?.status === 'ok' && samePicturePath(previous.url, answer.url) && (await store.hasSource(previous.hash))) {
+    const kept = previous?.status === 'ok' && samePicturePath(previous.url, answer.url) ? await store.pictureState(previous.hash, defaultVariant) : undefined;
+    if (previous && kept?.source) {
       // Pictures stored before their info was computed get it now, from the stored bytes.
-      if (!(await store.getInfo(previous.hash))) {
+      if (!kept.info) {
         const source = await store.getSource(previous.hash);
-        if (source) await describe(previous.hash, source);
+        if (source) await storePicture(source);
       }
       return writeAnswer(chatId, previous, 'ok', answer.url, previous.hash);
     }

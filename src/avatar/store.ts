@@ -72,6 +72,11 @@ type ReadAvatarCommand = (
   imageTtl: number,
 ) => Promise<(Buffer | null)[]>;
 
+export interface VariantName {
+  size: number;
+  format: Format;
+}
+
 export interface AvatarStore {
   /** The answer, and the variant it points to when one is named (the JSON info needs no image bytes). */
   read(chatId: string, variant?: { size: number; format: Format }): Promise<AvatarRead>;
@@ -81,13 +86,28 @@ export interface AvatarStore {
   /** Drops the answer and the failure marker (pictures stay: other contacts may share them). */
   forget(chatId: string): Promise<void>;
   getSource(hash: string): Promise<Buffer | null>;
-  hasSource(hash: string): Promise<boolean>;
   getInfo(hash: string): Promise<PictureInfo | undefined>;
-  putInfo(hash: string, info: PictureInfo): Promise<void>;
   deleteSource(hash: string): Promise<void>;
-  putSource(hash: string, bytes: Buffer): Promise<void>;
+  /** What is stored of a picture: its source, a variant (the default one), its info. One round trip. */
+  pictureState(hash: string, variant: VariantName): Promise<{ source: boolean; variant: boolean; info: boolean }>;
+  /** A picture's source, with its default variant and info when they are new: one round trip on one Redis. */
+  putPicture(hash: string, picture: { source: Buffer; variant?: VariantName & { bytes: Buffer }; info?: PictureInfo }): Promise<void>;
   hasVariant(hash: string, size: number, format: Format): Promise<boolean>;
   putVariant(hash: string, size: number, format: Format, bytes: Buffer): Promise<void>;
+}
+
+type RedisCommand = [name: string, ...args: (string | number | Buffer)[]];
+
+/**
+ * Commands in one round trip (a pipeline), or, on a cluster where the keys live in different slots and a
+ * pipeline would be refused, as separate commands at once.
+ */
+async function sendTogether(redis: RedisClient, commands: RedisCommand[]): Promise<void> {
+  if (isCluster(redis)) {
+    await Promise.all(commands.map((command) => redis.call(...command)));
+    return;
+  }
+  for (const [err] of (await redis.pipeline(commands).exec()) ?? []) if (err) throw err;
 }
 
 function toMeta(fields: (string | Buffer | null | undefined)[]): AvatarMeta | undefined {
@@ -158,26 +178,26 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
 
     getSource: (hash) => redis.getBuffer(keys.source(hash)),
 
-    async hasSource(hash) {
-      return (await redis.exists(keys.source(hash))) === 1;
-    },
-
     async getInfo(hash) {
       const fields = await redis.hgetall(keys.info(hash));
       if (!fields.color) return undefined;
       return { color: fields.color, thumbhash: fields.thumbhash ?? '', placeholder: fields.placeholder ?? '', width: Number(fields.width), height: Number(fields.height) };
     },
 
-    async putInfo(hash, info) {
-      await redis.multi().hset(keys.info(hash), { ...info }).expire(keys.info(hash), ttl.imageSeconds).exec();
-    },
-
     async deleteSource(hash) {
       await redis.del(keys.source(hash));
     },
 
-    async putSource(hash, bytes) {
-      await redis.set(keys.source(hash), bytes, 'EX', ttl.imageSeconds);
+    async pictureState(hash, { size, format }) {
+      const found = await Promise.all([keys.source(hash), keys.variant(hash, size, format), keys.info(hash)].map((key) => redis.exists(key)));
+      return { source: found[0] === 1, variant: found[1] === 1, info: found[2] === 1 };
+    },
+
+    async putPicture(hash, { source, variant, info }) {
+      const commands: RedisCommand[] = [['set', keys.source(hash), source, 'EX', ttl.imageSeconds]];
+      if (variant) commands.push(['set', keys.variant(hash, variant.size, variant.format), variant.bytes, 'EX', ttl.imageSeconds]);
+      if (info) commands.push(['hset', keys.info(hash), ...Object.entries(info).flat()], ['expire', keys.info(hash), ttl.imageSeconds]);
+      await sendTogether(redis, commands);
     },
 
     async hasVariant(hash, size, format) {

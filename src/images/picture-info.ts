@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { rgbaToThumbHash, thumbHashToRGBA } from 'thumbhash';
+import type { PictureSize } from './render';
 
 /** What a web page shows before (or instead of) the picture: computed once per picture, in the worker. */
 export interface PictureInfo {
@@ -13,8 +14,11 @@ export interface PictureInfo {
   height: number;
 }
 
-/** ThumbHash encodes images of at most 100 x 100 pixels. */
-const THUMBHASH_MAX_SIDE = 100;
+/**
+ * Side of the pixels described. ThumbHash takes at most 100 x 100 and keeps only low frequencies, which
+ * 64 px carry as well, at 40% of the encoding time.
+ */
+const DESCRIBED_SIDE = 64;
 
 const hex = (n: number) => Math.round(n).toString(16).padStart(2, '0');
 
@@ -54,21 +58,24 @@ export function dominantColor(rgba: Uint8Array): string {
   return `#${centre(fullest >> 8)}${centre((fullest >> 4) & 15)}${centre(fullest & 15)}`;
 }
 
-/** Colour, ThumbHash and placeholder from one small decode of the source (shrink-on-load), and its size. */
-export async function describePicture(source: Buffer, maxPixels: number): Promise<PictureInfo> {
-  const image = sharp(source, { limitInputPixels: maxPixels, failOn: 'error' }).autoOrient();
-  const [meta, small] = await Promise.all([
-    image.clone().metadata(),
-    image.clone().resize(THUMBHASH_MAX_SIDE, THUMBHASH_MAX_SIDE, { fit: 'inside' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true }),
-  ]);
-  const hash = rgbaToThumbHash(small.info.width, small.info.height, small.data);
-  // EXIF orientations 5-8 swap the sides.
-  const swapped = (meta.orientation ?? 1) >= 5;
+/**
+ * Colour, ThumbHash and placeholder of a picture as it is served: the centre square, from one small decode.
+ * `image` is best the picture's default variant (already square and small, so cheap to decode); the source
+ * works too. `size` is the source's, as inspectSource read it.
+ */
+export async function describePicture(image: Buffer, size: PictureSize, maxPixels: number): Promise<PictureInfo> {
+  const { data, info } = await sharp(image, { limitInputPixels: maxPixels, failOn: 'error' })
+    .autoOrient()
+    .resize(DESCRIBED_SIDE, DESCRIBED_SIDE, { fit: 'cover', position: 'centre' })
+    .ensureAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const hash = rgbaToThumbHash(info.width, info.height, data);
   return {
-    color: dominantColor(small.data),
+    color: dominantColor(data),
     thumbhash: Buffer.from(hash).toString('base64'),
     placeholder: await placeholderFrom(hash),
-    width: (swapped ? meta.height : meta.width) ?? 0,
-    height: (swapped ? meta.width : meta.height) ?? 0,
+    width: size.width,
+    height: size.height,
   };
 }

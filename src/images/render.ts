@@ -20,11 +20,17 @@ export class InvalidImageError extends Error {
 
 export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
+/** A picture's size as displayed (EXIF orientation applied). */
+export interface PictureSize {
+  width: number;
+  height: number;
+}
+
 /**
  * Checks a downloaded source from its header alone (sniffed bytes, not Content-Type): a real JPEG, PNG or
  * WebP within the pixel budget. A small file that claims a huge canvas is refused before it is decoded.
  */
-export async function inspectSource(bytes: Buffer, maxPixels: number): Promise<void> {
+export async function inspectSource(bytes: Buffer, maxPixels: number): Promise<PictureSize> {
   if (bytes.length === 0) throw new InvalidImageError('empty body');
   let meta: sharp.Metadata;
   try {
@@ -44,6 +50,9 @@ export async function inspectSource(bytes: Buffer, maxPixels: number): Promise<v
     const scans = countJpegScans(bytes);
     if (scans > MAX_JPEG_SCANS) throw new InvalidImageError(`progressive JPEG with ${scans} scans, over the limit of ${MAX_JPEG_SCANS}`);
   }
+  // EXIF orientations 5-8 swap the sides.
+  const swapped = (meta.orientation ?? 1) >= 5;
+  return { width: swapped ? meta.height! : meta.width!, height: swapped ? meta.width! : meta.height! };
 }
 
 /** The encoder settings per format: small files, and AVIF at a speed-oriented effort. */

@@ -27,6 +27,23 @@ describe('POST /v1/avatars/:id/refresh', () => {
     expect(stack.images.downloads('after-refresh')).toBe(1);
   });
 
+  it('gives a picture stored before picture info existed its info at the next refresh, without downloading it again', async () => {
+    stack.green.set('11007000003@c.us', { kind: 'avatar', url: await stack.images.add('stored-without-info', { seed: 43 }) });
+    await get(stack.url, '/avatar/11007000003.webp');
+    const { keyPrefix } = stack.config.redis;
+    const infoKeys = async () => stack.redis.keys(`${keyPrefix}:info:*`);
+    const before = (await infoKeys()).length;
+    await stack.redis.del(...(await infoKeys()));
+    expect((await request(stack.url).get('/avatar/11007000003.json')).body.thumbhash).toBeNull();
+
+    await request(stack.url).post('/v1/avatars/11007000003/refresh').set(auth);
+    await eventually(async () => (await request(stack.url).get('/avatar/11007000003.json')).body.thumbhash !== null, 5000, 50);
+    expect((await infoKeys()).length).toBeGreaterThanOrEqual(1);
+    expect(before).toBeGreaterThanOrEqual(1);
+    expect(stack.green.callsFor('11007000003@c.us')).toBe(2);
+    expect(stack.images.downloads('stored-without-info')).toBe(1);
+  });
+
   it('refuses a bad id (400) and works only with the admin token (401)', async () => {
     expect((await request(stack.url).post('/v1/avatars/123/refresh').set(auth)).body.error.code).toBe('invalid_chat_id');
     expect((await request(stack.url).post('/v1/avatars/11007000001/refresh')).status).toBe(401);
