@@ -1,8 +1,10 @@
 /**
  * Baseline servers for `npm run bench`, each in its own process like the service:
  *   node baselines.js http|express|http-distinct <body-file>
- * They send the same bytes with the same headers as an avatar hit; `http-distinct` answers
- * /avatar/<n>.webp with the body that distinct avatar n has in the bench (see distinctBody).
+ *   node baselines.js ipx <directory>
+ * The first three send the same bytes with the same headers as an avatar hit; `http-distinct` answers
+ * /avatar/<n>.webp with the body that distinct avatar n has in the bench (see distinctBody). `ipx` is Nuxt's
+ * sharp image server rendering the files of a directory on request (`/s_96x96,f_png/photo-1.jpg`).
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type RequestListener } from 'node:http';
@@ -10,8 +12,8 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { distinctBody } from './distinct-body';
 
-const [kind, bodyFile] = process.argv.slice(2);
-const body = readFileSync(bodyFile!);
+const [kind, file] = process.argv.slice(2);
+const body = kind === 'ipx' ? Buffer.alloc(0) : readFileSync(file!);
 const headers = {
   'content-type': 'image/webp',
   'content-length': String(body.length),
@@ -23,31 +25,39 @@ const headers = {
   'cross-origin-resource-policy': 'cross-origin',
 };
 
-let handler: RequestListener;
-if (kind === 'http-distinct') {
-  const bodies = new Map<string, Buffer>();
-  handler = (req, res) => {
-    const n = Number(/(\d+)\.webp/.exec(req.url ?? '')?.[1] ?? 0);
-    let own = bodies.get(String(n));
-    if (!own) bodies.set(String(n), (own = distinctBody(body, n)));
-    res.writeHead(200, { ...headers, 'content-length': String(own.length) });
-    res.end(own);
-  };
-} else if (kind === 'http') {
-  handler = (_req, res) => {
-    res.writeHead(200, headers);
-    res.end(body);
-  };
-} else {
+async function handlerFor(kind: string | undefined): Promise<RequestListener> {
+  if (kind === 'http-distinct') {
+    const bodies = new Map<string, Buffer>();
+    return (req, res) => {
+      const n = Number(/(\d+)\.webp/.exec(req.url ?? '')?.[1] ?? 0);
+      let own = bodies.get(String(n));
+      if (!own) bodies.set(String(n), (own = distinctBody(body, n)));
+      res.writeHead(200, { ...headers, 'content-length': String(own.length) });
+      res.end(own);
+    };
+  }
+  if (kind === 'http') {
+    return (_req, res) => {
+      res.writeHead(200, headers);
+      res.end(body);
+    };
+  }
+  if (kind === 'ipx') {
+    const { createIPX, createIPXNodeServer, ipxFSStorage } = await import('ipx');
+    return createIPXNodeServer(createIPX({ storage: ipxFSStorage({ dir: file! }) }));
+  }
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.get('/avatar/:file', (_req, res) => {
     res.set(headers).send(body);
   });
-  handler = app;
+  return app;
 }
-const server = createServer(handler).listen(0, '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ msg: 'listening', port: (server.address() as AddressInfo).port })}\n`);
+
+void handlerFor(kind).then((handler) => {
+  const server = createServer(handler).listen(0, '127.0.0.1', () => {
+    process.stdout.write(`${JSON.stringify({ msg: 'listening', port: (server.address() as AddressInfo).port })}\n`);
+  });
+  process.on('SIGTERM', () => server.close(() => process.exit(0)));
 });
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
