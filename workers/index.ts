@@ -113,7 +113,7 @@ export function startWorkers({ config, connection, cache, store, logger, metrics
   const renderWorker = new Worker<RenderJob, JobOutcome>(QUEUE_NAMES.render, createRenderProcessor(deps), {
     connection,
     prefix,
-    concurrency: config.worker.renderConcurrency,
+    concurrency: config.worker.concurrency,
     lockDuration: config.jobs.lockMs,
     stalledInterval: config.jobs.lockMs,
   });

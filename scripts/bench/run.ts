@@ -93,8 +93,9 @@ async function main(): Promise<void> {
     RENDER_RATE_PER_MIN: '0',
     MISS_WAIT_MS: '10000',
     REFRESH_AHEAD_SECONDS: '0',
-    WORKER_CONCURRENCY: process.env.WORKER_CONCURRENCY ?? '16',
-    RENDER_CONCURRENCY: process.env.RENDER_CONCURRENCY ?? '2',
+    // The defaults (4 jobs, 2 sharp operations), unless the environment names others to compare.
+    ...(process.env.WORKER_CONCURRENCY ? { WORKER_CONCURRENCY: process.env.WORKER_CONCURRENCY } : {}),
+    ...(process.env.RENDER_CONCURRENCY ? { RENDER_CONCURRENCY: process.env.RENDER_CONCURRENCY } : {}),
   };
   const services: ServiceProcess[] = [];
   const stops: (() => void)[] = [];
