@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { errorBody } from '../errors';
+import { mergeHeaders } from '../http/headers';
 import type { AvatarRequest } from './request';
 import type { AnswerStatus, AvatarMeta } from './store';
 import { CONTENT_TYPES } from './variant';
@@ -46,21 +47,22 @@ export function answerCacheControl(meta: AvatarMeta, now: number, limits: CacheL
   return cacheControl(maxAge, meta.status === 'ok' ? limits.staleMaxAgeSeconds : 0);
 }
 
-function commonHeaders(req: AvatarRequest, status: AvatarStatus, cache: CacheState, cacheControlValue: string): Record<string, string> {
+/** Built by assignment after the static ones (see mergeHeaders): these headers are made for every Redis hit. */
+function commonHeaders(req: AvatarRequest, status: AvatarStatus, cache: CacheState, cacheControlValue: string, staticHeaders: Record<string, string>): Record<string, string> {
   const tag = contactTag(req.chatId);
-  const headers: Record<string, string> = {
+  const headers = mergeHeaders(staticHeaders, {
     'cache-control': cacheControlValue,
     'x-cache': cache,
     'x-avatar-status': status,
     'x-content-type-options': 'nosniff',
     'surrogate-key': tag,
     'cache-tag': tag,
-  };
+  });
   if (req.negotiated) headers['vary'] = 'Accept';
   return headers;
 }
 
-/** An image: the avatar itself or a placeholder. */
+/** An image: the avatar itself or a placeholder, with the headers every response carries (`staticHeaders`). */
 export function imageResponse(
   req: AvatarRequest,
   body: Buffer,
@@ -68,34 +70,23 @@ export function imageResponse(
   status: AvatarStatus,
   cache: CacheState,
   cacheControlValue: string,
+  staticHeaders: Record<string, string> = {},
 ): AvatarResponse {
-  return {
-    statusCode: 200,
-    body,
-    etag,
-    headers: {
-      ...commonHeaders(req, status, cache, cacheControlValue),
-      'content-type': CONTENT_TYPES[req.format],
-      'content-length': String(body.length),
-      etag,
-      'cross-origin-resource-policy': 'cross-origin',
-    },
-  };
+  const headers = commonHeaders(req, status, cache, cacheControlValue, staticHeaders);
+  headers['content-type'] = CONTENT_TYPES[req.format];
+  headers['content-length'] = String(body.length);
+  headers['etag'] = etag;
+  headers['cross-origin-resource-policy'] = 'cross-origin';
+  return { statusCode: 200, body, etag, headers };
 }
 
 /** `?fallback=404`: the app draws its own fallback. */
-export function notFoundResponse(req: AvatarRequest, status: AvatarStatus, cache: CacheState, cacheControlValue: string): AvatarResponse {
+export function notFoundResponse(req: AvatarRequest, status: AvatarStatus, cache: CacheState, cacheControlValue: string, staticHeaders: Record<string, string> = {}): AvatarResponse {
   const body = Buffer.from(JSON.stringify(errorBody('no_avatar', `no avatar to show (${status})`)));
-  return {
-    statusCode: 404,
-    body,
-    etag: '',
-    headers: {
-      ...commonHeaders(req, status, cache, cacheControlValue),
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': String(body.length),
-    },
-  };
+  const headers = commonHeaders(req, status, cache, cacheControlValue, staticHeaders);
+  headers['content-type'] = 'application/json; charset=utf-8';
+  headers['content-length'] = String(body.length);
+  return { statusCode: 404, body, etag: '', headers };
 }
 
 /** Strong comparison per RFC 9110 If-None-Match (weak prefixes match too, as GET allows). */
@@ -107,6 +98,7 @@ export function matchesIfNoneMatch(header: string | undefined, etag: string): bo
 
 /** The 304 for a cached response: same validators and caching headers, no body. */
 export function notModifiedHeaders(response: AvatarResponse): Record<string, string> {
-  const { 'content-length': _length, 'content-type': _type, ...rest } = response.headers;
-  return rest;
+  const headers: Record<string, string> = {};
+  for (const name in response.headers) if (name !== 'content-length' && name !== 'content-type') headers[name] = response.headers[name]!;
+  return headers;
 }

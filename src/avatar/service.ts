@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { mergeHeaders } from '../http/headers';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
@@ -114,7 +115,6 @@ interface CachedResponse extends AvatarResponse {
 }
 
 export function createAvatarService({ store, waiter, placeholders, limits, recent, metrics, logger, clock, options }: AvatarServiceDeps): AvatarService {
-  const withStatic = (response: AvatarResponse): AvatarResponse => ({ ...response, headers: { ...options.staticHeaders, ...response.headers } });
 
   // Bytes-bounded and short-lived, so several API processes never serve a replaced avatar for long.
   const memory = new LRUCache<string, CachedResponse>({
@@ -135,7 +135,7 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
     // cached avatars, 50,000 shapes kept alive and every read of them megamorphic).
     const cached: CachedResponse = {
       statusCode: response.statusCode,
-      headers: { ...response.headers, 'x-cache': 'HIT' },
+      headers: mergeHeaders(response.headers, { 'x-cache': 'HIT' }),
       // Its own memory, exactly its size: a small Buffer.from() is a slice of a shared 8 KB slab, and one
       // cached body kept a whole slab alive (1.4 KB held per 0.9 KB body at 50,000 avatars).
       body: ownCopy(response.body),
@@ -146,9 +146,9 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
   }
 
   async function placeholder(req: AvatarRequest, status: AvatarStatus, cache: CacheState, control: string): Promise<AvatarResponse> {
-    if (req.fallback404) return withStatic(notFoundResponse(req, status, cache, control));
+    if (req.fallback404) return notFoundResponse(req, status, cache, control, options.staticHeaders);
     const image = await placeholders.get(req.chatId, req.size, req.format, req.placeholder);
-    return withStatic(imageResponse(req, image.body, image.etag, status, cache, control));
+    return imageResponse(req, image.body, image.etag, status, cache, control, options.staticHeaders);
   }
 
   /** Nothing to show yet: a placeholder browsers must not keep. */
@@ -160,8 +160,8 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
     const what = kind === 'miss' ? 'uncached avatars' : 'new sizes or formats';
     if (req.fallback404) throw new AppError(429, 'rate_limited', `too many ${what} requested; retry later`, headers);
     const image = await placeholders.get(req.chatId, req.size, req.format, req.placeholder);
-    const response = withStatic(imageResponse(req, image.body, image.etag, 'rate-limited', 'MISS', cacheControl(0)));
-    return { ...response, statusCode: 429, headers: { ...response.headers, 'retry-after': String(retryAfter) } };
+    const response = imageResponse(req, image.body, image.etag, 'rate-limited', 'MISS', cacheControl(0), options.staticHeaders);
+    return { ...response, statusCode: 429, headers: mergeHeaders(response.headers, { 'retry-after': String(retryAfter) }) };
   }
 
   /** The answer's placeholder; browsers may keep it no longer than the answer behind it is fresh. */
@@ -275,7 +275,7 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
   /** The avatar itself; a fresh one is kept in memory. */
   function avatarResponse(req: AvatarRequest, cacheKey: string, meta: AvatarMeta, variant: Buffer, cache: CacheState): AvatarResponse {
     const etag = avatarEtag(meta.hash, req.size, req.format);
-    const response = withStatic(imageResponse(req, variant, etag, 'ok', cache, answerCacheControl(meta, clock(), options)));
+    const response = imageResponse(req, variant, etag, 'ok', cache, answerCacheControl(meta, clock(), options), options.staticHeaders);
     if (meta.freshUntil > clock()) remember(cacheKey, req.chatId, response, meta.freshUntil);
     return response;
   }
