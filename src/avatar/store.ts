@@ -79,7 +79,7 @@ export interface VariantName {
 
 export interface AvatarStore {
   /** The answer, and the variant it points to when one is named (the JSON info needs no image bytes). */
-  read(chatId: string, variant?: { size: number; format: Format }): Promise<AvatarRead>;
+  read(chatId: string, variant?: VariantName): Promise<AvatarRead>;
   readMeta(chatId: string): Promise<AvatarMeta | undefined>;
   writeMeta(chatId: string, meta: AvatarMeta, ttlSeconds: number): Promise<void>;
   markFailed(chatId: string, ttlSeconds: number): Promise<void>;
@@ -133,7 +133,7 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
   const readAvatar = (redis as unknown as { readAvatarBuffer: ReadAvatarCommand }).readAvatarBuffer.bind(redis);
 
   /** On a cluster the variant lives in another slot than the answer: two round trips instead of the script. */
-  async function readInTwoSteps(chatId: string, wanted?: { size: number; format: Format }): Promise<AvatarRead> {
+  async function readInTwoSteps(chatId: string, wanted?: VariantName): Promise<AvatarRead> {
     const [fields, failed] = await Promise.all([redis.hmget(keys.meta(chatId), ...META_FIELDS), redis.exists(keys.failure(chatId))]);
     const meta = toMeta(fields);
     if (!meta?.hash || !wanted) return { meta, failed: !meta && failed === 1 };
