@@ -3,19 +3,23 @@ import { varyOrigin, type CorsPolicy } from '../http/cors';
 import { mergeHeaders } from '../http/headers';
 import { matchesIfNoneMatch, notModifiedHeaders, type AvatarResponse } from './response';
 
-/** The response's own headers, plus CORS headers that depend on the request's Origin (CORS_ORIGINS lists). */
-function headersFor(req: IncomingMessage, headers: Record<string, string>, cors: CorsPolicy): Record<string, string> {
-  if (!cors.forRequest) return headers;
-  return mergeHeaders(headers, cors.forRequest(req), { vary: varyOrigin(headers.vary) });
+/**
+ * The response's own headers, plus `extra` ones (the fast path's X-Request-Id) and the CORS headers that
+ * depend on the request's Origin (CORS_ORIGINS lists). All go to writeHead in one object: a header set
+ * before with setHeader sends Node's writeHead through setHeader for every header (~2 µs per hit).
+ */
+function headersFor(req: IncomingMessage, headers: Record<string, string>, cors: CorsPolicy, extra?: Record<string, string>): Record<string, string> {
+  if (!cors.forRequest) return extra ? mergeHeaders(headers, extra) : headers;
+  return mergeHeaders(headers, extra ?? {}, cors.forRequest(req), { vary: varyOrigin(headers.vary) });
 }
 
 /** Writes a prepared response: 304 when the client's copy is current, no body for HEAD. */
-export function sendAvatar(req: IncomingMessage, res: ServerResponse, response: AvatarResponse, cors: CorsPolicy): void {
+export function sendAvatar(req: IncomingMessage, res: ServerResponse, response: AvatarResponse, cors: CorsPolicy, extra?: Record<string, string>): void {
   if (response.statusCode === 200 && matchesIfNoneMatch(req.headers['if-none-match'], response.etag)) {
-    res.writeHead(304, headersFor(req, notModifiedHeaders(response), cors));
+    res.writeHead(304, headersFor(req, notModifiedHeaders(response), cors, extra));
     res.end();
     return;
   }
-  res.writeHead(response.statusCode, headersFor(req, response.headers, cors));
+  res.writeHead(response.statusCode, headersFor(req, response.headers, cors, extra));
   res.end(req.method === 'HEAD' ? undefined : response.body);
 }

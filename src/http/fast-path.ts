@@ -62,8 +62,7 @@ function parse(url: string, accept: string | undefined, { defaultSize, signingKe
  */
 export function createFastPath(avatars: AvatarService, app: RequestListener, metrics: Metrics, options: FastPathOptions): RequestListener {
   function answer(req: IncomingMessage, res: ServerResponse, response: AvatarResponse, started: number): void {
-    res.setHeader('X-Request-Id', requestIdOf(req));
-    sendAvatar(req, res, response, options.cors);
+    sendAvatar(req, res, response, options.cors, { 'x-request-id': requestIdOf(req) });
     countServed(metrics, response);
     metrics.avatarLookups.inc({ result: 'hit' });
     metrics.httpDuration.observe({ route: '/avatar/:file', status: String(res.statusCode), cache: 'HIT' }, (performance.now() - started) / 1000);
