@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -61,6 +61,13 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** A load run, with the CPU time the server process `pid` spent per request meanwhile. */
+async function measured(pid: number, run: () => Promise<autocannon.Result>): Promise<autocannon.Result & { cpuUs: number }> {
+  const before = cpuSeconds(pid);
+  const result = await run();
+  return { ...result, cpuUs: ((cpuSeconds(pid) - before) * 1e6) / result.requests.total };
+}
+
 /** Peak resident memory of a process, MB (VmHWM). */
 function peakRssMb(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'))!;
@@ -75,7 +82,11 @@ const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 async function main(): Promise<void> {
   execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
   const redis = new Redis(REDIS_URL);
-  const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? '?';
+  const serverInfo = await redis.info('server');
+  const redisVersion = /redis_version:(\S+)/.exec(serverInfo)?.[1] ?? '?';
+  // Redis's own CPU time, when it runs on this machine (NaN, printed as such, when it does not).
+  const redisPid = Number(/process_id:(\d+)/.exec(serverInfo)?.[1]);
+  const redisCpuSeconds = () => (existsSync(`/proc/${redisPid}/stat`) ? cpuSeconds(redisPid) : NaN);
   const green = new FakeGreenApi();
   const images = new FakeImageHost();
   await Promise.all([green.start(), images.start()]);
@@ -116,10 +127,10 @@ async function main(): Promise<void> {
     stops.push(bareHttp.stop);
     const bareExpress = await baseline('express', bodyFile);
     stops.push(bareExpress.stop);
-    const http = await load(`${bareHttp.url}/avatar/11001234567.webp`);
+    const http = await measured(bareHttp.pid, () => load(`${bareHttp.url}/avatar/11001234567.webp`));
     const bareHttpRss = peakRssMb(bareHttp.pid);
     const exp = await load(`${bareExpress.url}/avatar/11001234567.webp`);
-    const hit = await load(hot);
+    const hit = await measured(service.child.pid!, () => load(hot));
     const notModified = await load(hot, { headers: { 'if-none-match': etag } });
     await fetch(`${base}/avatar/11000000000.webp`);
     const placeholder = await load(`${base}/avatar/11000000000.webp`);
@@ -127,7 +138,9 @@ async function main(): Promise<void> {
     const redisOnly = spawnService({ ...env, MEMORY_CACHE_MB: '0' }, [], { built: true });
     services.push(redisOnly);
     const redisBase = await redisOnly.ready();
-    const redisHit = await load(`${redisBase}/avatar/11001234567.webp`);
+    const redisCpuBefore = redisCpuSeconds();
+    const redisHit = await measured(redisOnly.child.pid!, () => load(`${redisBase}/avatar/11001234567.webp`));
+    const redisCpuUs = ((redisCpuSeconds() - redisCpuBefore) * 1e6) / redisHit.requests.total;
     redisOnly.child.kill('SIGTERM');
 
     const twoApis = spawnService({ ...env, MEMORY_CACHE_MB: '64', API_PROCESSES: '2', PORT: String(await freePort()) }, [], { built: true });
@@ -139,13 +152,13 @@ async function main(): Promise<void> {
 
     const rps = (r: autocannon.Result) => r.requests.average;
     const vs = (r: autocannon.Result) => `${ratio(rps(r), rps(http))} bare http, ${ratio(rps(r), rps(exp))} bare Express`;
-    rows.push({ scenario: 'baseline: bare Node http, same bytes and headers', rps: rps(http), p50: http.latency.p50, p99: http.latency.p99, note: '1.00x' });
+    rows.push({ scenario: 'baseline: bare Node http, same bytes and headers', rps: rps(http), p50: http.latency.p50, p99: http.latency.p99, note: `1.00x; ${http.cpuUs.toFixed(0)} CPU-µs per request` });
     rows.push({ scenario: 'baseline: bare Express 5, same bytes and headers', rps: rps(exp), p50: exp.latency.p50, p99: exp.latency.p99, note: `${ratio(rps(exp), rps(http))} bare http` });
-    rows.push({ scenario: 'hot hit (in-process cache, fast path)', rps: rps(hit), p50: hit.latency.p50, p99: hit.latency.p99, note: `${target(rps(hit) / rps(http), 0.85)} bare http, ${ratio(rps(hit), rps(exp))} bare Express` });
+    rows.push({ scenario: 'hot hit (in-process cache, fast path)', rps: rps(hit), p50: hit.latency.p50, p99: hit.latency.p99, note: `${target(rps(hit) / rps(http), 0.85)} bare http, ${ratio(rps(hit), rps(exp))} bare Express; ${hit.cpuUs.toFixed(0)} CPU-µs per request` });
     rows.push({ scenario: 'hot hit with API_PROCESSES=2 (node:cluster)', rps: rps(twoHit), p50: twoHit.latency.p50, p99: twoHit.latency.p99, note: `${ratio(rps(twoHit), rps(hit))} one API process` });
     rows.push({ scenario: '304 revalidation (If-None-Match)', rps: rps(notModified), p50: notModified.latency.p50, p99: notModified.latency.p99, note: `${vs(notModified)}, ${ratio(rps(notModified), rps(hit))} hot hit` });
     rows.push({ scenario: 'placeholder (cached not-on-WhatsApp)', rps: rps(placeholder), p50: placeholder.latency.p50, p99: placeholder.latency.p99, note: vs(placeholder) });
-    rows.push({ scenario: 'Redis hit (MEMORY_CACHE_MB=0: one Redis round trip, fast path)', rps: rps(redisHit), p50: redisHit.latency.p50, p99: redisHit.latency.p99, note: `${target(rps(redisHit) / rps(http), 0.5)} bare http, ${ratio(rps(redisHit), rps(exp))} bare Express` });
+    rows.push({ scenario: 'Redis hit (MEMORY_CACHE_MB=0: one Redis round trip, fast path)', rps: rps(redisHit), p50: redisHit.latency.p50, p99: redisHit.latency.p99, note: `${target(rps(redisHit) / rps(http), 0.5)} bare http, ${ratio(rps(redisHit), rps(exp))} bare Express; ${redisHit.cpuUs.toFixed(0)} CPU-µs per request, and Redis ${redisCpuUs.toFixed(0)}` });
 
     // --- cold misses and new variants, over distinct photo-like sources ---
     const COLD_N = 300;
