@@ -104,7 +104,7 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
   let queueProbe: RedisProbe;
   if (role !== 'worker') {
     const { queue, queuePrefix } = config.redis;
-    const producer = track(createCacheRedis(queue, config.redis.commandTimeoutMs), 'redis (queue)');
+    const producer = track(createCacheRedis(queue, config.redis.commandTimeoutMs, { autoPipelining: false }), 'redis (queue)');
     queues = createQueues(producer, queuePrefix, config.jobs);
     events = createQueueEvents(track(createQueueRedis(queue), 'redis (queue events)'), queuePrefix);
     watchQueueObjects([queues.resolve, queues.render, queues.maintenance], 'queue', outages);
