@@ -6,7 +6,7 @@ import { matchesIfNoneMatch, notModifiedHeaders, type AvatarResponse } from './r
 /**
  * The response's own headers, plus `extra` ones (the fast path's X-Request-Id) and the CORS headers that
  * depend on the request's Origin (CORS_ORIGINS lists). All go to writeHead in one object: a header set
- * before with setHeader sends Node's writeHead through setHeader for every header (~2 µs per hit).
+ * before with setHeader sends Node's writeHead through setHeader for every header (~3 µs per hit).
  */
 function headersFor(req: IncomingMessage, headers: Record<string, string>, cors: CorsPolicy, extra?: Record<string, string>): Record<string, string> {
   if (!cors.forRequest) return extra ? mergeHeaders(headers, extra) : headers;

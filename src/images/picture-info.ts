@@ -45,8 +45,8 @@ const BINS = 16;
 
 /**
  * The centre of the fullest bin of a 16x16x16 RGB histogram, over the pixels that are not fully transparent.
- * sharp's stats() gives the same answer but also computes entropy and sharpness: 10 ms of a thread per picture
- * against well under one here.
+ * sharp's stats().dominant is the same idea (it agrees to within one bin) but also computes entropy and
+ * sharpness: 10 ms of a thread per picture against well under one here.
  */
 export function dominantColor(rgba: Uint8Array): string {
   const counts = new Uint32Array(BINS * BINS * BINS);
