@@ -3,7 +3,7 @@ import type { Clock } from '../clock';
 import { avatarSrcSet, avatarUrl } from '../client';
 import { placeholderColour, type Placeholders } from './placeholder';
 import type { AvatarRequest } from './request';
-import { answerCacheControl, cacheControl, contactTag, type AvatarResponse, type AvatarStatus, type CacheLimits, type CacheState } from './response';
+import { answerCacheControl, cacheControl, commonHeaders, type AvatarResponse, type AvatarStatus, type CacheLimits } from './response';
 import { avatarEtag } from './etag';
 import type { Answer, AvatarService, ServeContext } from './service';
 import type { AvatarStore } from './store';
@@ -98,28 +98,15 @@ export function createAvatarInfo({ avatars, store, placeholders, clock, options 
     const json = await describe(req, answer);
     const body = Buffer.from(JSON.stringify(json));
     const etag = `"j${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-    const tag = contactTag(req.chatId);
-    const cache: CacheState = answer.cache;
     const limited = 'missing' in answer && answer.missing === 'rate-limited';
-    return {
-      statusCode: limited ? 429 : 200,
-      body,
-      etag,
-      headers: {
-        ...options.staticHeaders,
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': String(body.length),
-        // As the image's: never kept while there is no answer.
-        'cache-control': 'meta' in answer ? answerCacheControl(answer.meta, clock(), options) : cacheControl(0),
-        etag,
-        'x-cache': cache,
-        'x-avatar-status': json.status,
-        'x-content-type-options': 'nosniff',
-        'surrogate-key': tag,
-        'cache-tag': tag,
-        ...(limited ? { 'retry-after': String((answer as { retryAfter: number }).retryAfter) } : {}),
-      },
-    };
+    // As the image's: never kept while there is no answer.
+    const control = 'meta' in answer ? answerCacheControl(answer.meta, clock(), options) : cacheControl(0);
+    const headers = commonHeaders(req, json.status, answer.cache, control, options.staticHeaders);
+    headers['content-type'] = 'application/json; charset=utf-8';
+    headers['content-length'] = String(body.length);
+    headers['etag'] = etag;
+    if (limited) headers['retry-after'] = String((answer as { retryAfter: number }).retryAfter);
+    return { statusCode: limited ? 429 : 200, body, etag, headers };
   };
 }
 

@@ -47,8 +47,11 @@ export function answerCacheControl(meta: AvatarMeta, now: number, limits: CacheL
   return cacheControl(maxAge, meta.status === 'ok' ? limits.staleMaxAgeSeconds : 0);
 }
 
-/** Built by assignment after the static ones (see mergeHeaders): these headers are made for every Redis hit. */
-function commonHeaders(req: AvatarRequest, status: AvatarStatus, cache: CacheState, cacheControlValue: string, staticHeaders: Record<string, string>): Record<string, string> {
+/**
+ * What every avatar response says (image, placeholder, 404, JSON info): caching, status, tags, the static
+ * headers first. Built by assignment (see mergeHeaders): these headers are made for every Redis hit.
+ */
+export function commonHeaders(req: AvatarRequest, status: AvatarStatus, cache: CacheState, cacheControlValue: string, staticHeaders: Record<string, string>): Record<string, string> {
   const tag = contactTag(req.chatId);
   const headers = mergeHeaders(staticHeaders, {
     'cache-control': cacheControlValue,
