@@ -19,8 +19,7 @@ import {
   type CacheLimits,
   type CacheState,
 } from './response';
-import type { AvatarMeta, AvatarRead, AvatarStore } from './store';
-import type { Format } from './variant';
+import type { AvatarMeta, AvatarRead, AvatarStore, VariantName } from './store';
 
 export interface AvatarServiceOptions extends CacheLimits {
   missWaitMs: number;
@@ -76,8 +75,8 @@ export interface AvatarService {
   /** A response already in this process's memory, or undefined; never does I/O. */
   cached(cacheKey: string): AvatarResponse | undefined;
   /**
-   * A fresh answer from memory or Redis (one round trip); when the request needs more (a miss, a stale
-   * answer, a variant to render), the read, to hand to `serve`. Rejects when Redis fails.
+   * A fresh answer from Redis (one round trip), for a request `cached` did not answer; when the request needs
+   * more (a miss, a stale answer, a variant to render), the read, to hand to `serve`. Rejects when Redis fails.
    */
   stored(req: AvatarRequest, cacheKey: string): Promise<StoredResult>;
   /**
@@ -220,7 +219,7 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
     req: AvatarRequest,
     { clientIp, log = logger, read: prior }: ServeContext,
     waitLeft: () => number,
-    wanted?: { size: number; format: Format },
+    wanted?: VariantName,
   ): Promise<Answer> {
     let cache: CacheState = 'HIT';
     let read = prior ?? (await store.read(req.chatId, wanted));
@@ -288,8 +287,6 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
     },
 
     async stored(req, cacheKey) {
-      const hit = this.cached(cacheKey);
-      if (hit) return { response: hit };
       const read = await store.read(req.chatId, { size: req.size, format: req.format });
       const { meta, variant } = read;
       if (!meta || meta.freshUntil <= clock() || (meta.status === 'ok' && !variant)) return { read };

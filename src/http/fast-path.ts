@@ -31,14 +31,20 @@ export interface FastPathOptions {
 
 const PREFIX = '/avatar/';
 
-/** Redis reads the fast path made for requests it hands on to Express, which then need not read again. */
-const prefetched = new WeakMap<IncomingMessage, AvatarRead>();
+/** What the fast path already did for a request it hands on to Express: parsed and verified it, read Redis. */
+export interface Prefetched {
+  request: AvatarRequest;
+  cacheKey: string;
+  read: AvatarRead;
+}
 
-/** The read the fast path already made for this request, if any (taken once). */
-export function takePrefetchedRead(req: IncomingMessage): AvatarRead | undefined {
-  const read = prefetched.get(req);
+const prefetched = new WeakMap<IncomingMessage, Prefetched>();
+
+/** The fast path's work on this request, if any (taken once), so Express neither parses nor reads again. */
+export function takePrefetched(req: IncomingMessage): Prefetched | undefined {
+  const work = prefetched.get(req);
   prefetched.delete(req);
-  return read;
+  return work;
 }
 
 /** The avatar request in a URL, when it is valid (and signed, if signing is on); else Express answers it. */
@@ -87,10 +93,11 @@ export function createFastPath(avatars: AvatarService, app: RequestListener, met
 
     const request = parse(url, req.headers.accept, options);
     if (!request) return app(req, res);
-    avatars.stored(request, responseCacheKey(url, request.negotiated ? request.format : undefined)).then(
+    const cacheKey = responseCacheKey(url, request.negotiated ? request.format : undefined);
+    avatars.stored(request, cacheKey).then(
       (stored) => {
         if ('response' in stored) return answer(req, res, stored.response, started);
-        prefetched.set(req, stored.read);
+        prefetched.set(req, { request, cacheKey, read: stored.read });
         app(req, res);
       },
       () => app(req, res),

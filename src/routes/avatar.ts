@@ -1,13 +1,14 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { AvatarInfo } from '../avatar/info';
-import { isInfoFile, parseAvatarRequest, parseInfoRequest } from '../avatar/request';
+import { isInfoFile, parseAvatarRequest, parseInfoRequest, type AvatarRequest } from '../avatar/request';
+import type { AvatarRead } from '../avatar/store';
 import type { Format } from '../avatar/variant';
 import { sendAvatar } from '../avatar/send';
 import type { AvatarService } from '../avatar/service';
 import { AppError } from '../errors';
 import { clientIp } from '../security/client-ip';
 import { checkSignature } from '../security/signing';
-import { responseCacheKey, takePrefetchedRead } from '../http/fast-path';
+import { responseCacheKey, takePrefetched } from '../http/fast-path';
 import { countServed } from '../http/served';
 import type { CorsPolicy } from '../http/cors';
 import type { Metrics } from '../metrics';
@@ -22,8 +23,18 @@ export interface AvatarRouteOptions {
 
 export function avatarRouter(service: AvatarService, info: AvatarInfo, metrics: Metrics, { defaultSize, defaultFormat, signingKeys, cors }: AvatarRouteOptions): Router {
   const router = Router();
+
+  async function serveImage(req: Request, res: Response, request: AvatarRequest, cacheKey: string, read?: AvatarRead): Promise<void> {
+    const response = await service.serve(request, { clientIp: clientIp(req), cacheKey, log: req.log, read });
+    sendAvatar(req, res, response, cors);
+    countServed(metrics, response);
+  }
+
   // One segment: `<id>.<format>` or `<id>`; the id/format split is ours (Express's `:id.:format` is greedy).
   router.get('/avatar/:file', async (req, res) => {
+    // Parsed, verified and read by the fast path already (a miss it hands on): only the work that is left.
+    const handed = takePrefetched(req);
+    if (handed) return serveImage(req, res, handed.request, handed.cacheKey, handed.read);
     const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
     // Before any cache or upstream work: an unsigned URL learns nothing.
     const signature = signingKeys ? checkSignature(signingKeys, req.params.file, query, Date.now() / 1000) : 'valid';
@@ -35,11 +46,7 @@ export function avatarRouter(service: AvatarService, info: AvatarInfo, metrics: 
       return;
     }
     const request = parseAvatarRequest(req.params.file, query, req.headers.accept, defaultSize);
-    const cacheKey = responseCacheKey(req.originalUrl, request.negotiated ? request.format : undefined);
-    const read = takePrefetchedRead(req);
-    const response = await service.serve(request, { clientIp: clientIp(req), cacheKey, log: req.log, read });
-    sendAvatar(req, res, response, cors);
-    countServed(metrics, response);
+    await serveImage(req, res, request, responseCacheKey(req.originalUrl, request.negotiated ? request.format : undefined));
   });
   // CORS preflight: what a cross-origin fetch() asks before a GET with its own headers.
   router.options('/avatar/:file', (req, res) => {
