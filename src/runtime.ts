@@ -119,8 +119,11 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
   const readinessFor = (queue: RedisProbe) => createReadiness({ redis: redisProbe, queue }, upstream, config.redis.commandTimeoutMs);
   const metricsHere = config.metricsPort === undefined;
 
-  let workerConnection: RedisClient | undefined;
-  if (role !== 'api') workerConnection = track(createQueueRedis(config.redis.queue), 'redis (workers)');
+  const workerConnection = role === 'api' ? undefined : track(createQueueRedis(config.redis.queue), 'redis (workers)');
+  // Workers start before the API is built: an API in the same process renders new variants on their pipeline.
+  const workers: AvatarWorkers | undefined = workerConnection
+    ? startWorkers({ config, connection: workerConnection, cache, store, logger, metrics, clock, outages })
+    : undefined;
 
   let handler: RequestListener;
   let recent: RecentRequests | undefined;
@@ -138,7 +141,7 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
     const placeholders = createPlaceholders();
     const avatars = createAvatarService({
       store,
-      waiter: createJobWaiter(queues, events, { maxWaitMs: config.missWaitMs, maxBacklog: config.jobs.maxBacklog }),
+      waiter: createJobWaiter(queues, events, { maxWaitMs: config.missWaitMs, maxBacklog: config.jobs.maxBacklog, renderHere: workers?.renderHere }),
       placeholders,
       limits: {
         miss: createClientLimiter(cache, prefix, 'miss', config.security.missRatePerMin),
@@ -201,14 +204,12 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
     if (!metricsHere) metricsServer = await listen(express().disable('x-powered-by').use(metricsRouter(metrics)), config.metricsPort!, config.host);
   } catch (err) {
     server?.close();
+    workers?.close(0).catch(() => undefined);
     for (const connection of connections.values()) connection.disconnect();
     recent?.close().catch(() => undefined);
     throw err;
   }
 
-  const workers: AvatarWorkers | undefined = workerConnection
-    ? startWorkers({ config, connection: workerConnection, cache, store, logger, metrics, clock, outages })
-    : undefined;
   const ready = Promise.all([workers?.ready, events?.ready]).then(() => undefined);
 
   return {

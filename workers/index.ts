@@ -18,6 +18,8 @@ import type { RedisClient } from '../src/redis';
 import { createMarkBatchFailed } from '../src/warm/batches';
 import { createAvatarPipeline } from './avatar-pipeline';
 import { createRenderProcessor, createResolveProcessor } from './processors';
+import { createRenderHere } from './render-here';
+import type { RenderHere } from '../src/queue/job-waiter';
 import { createRefreshAhead } from './refresh-ahead';
 import { createWebhookProcessor } from './webhook';
 import { createChangeEvents, type WebhookJob } from '../src/events/change-events';
@@ -37,6 +39,8 @@ export interface WorkerDeps {
 }
 
 export interface AvatarWorkers {
+  /** Renders a request's new variant in this process (see render-here), for an API in the same process. */
+  renderHere: RenderHere;
   /** Resolves once the workers are connected and take jobs (never, while Redis is down). */
   ready: Promise<void>;
   /**
@@ -134,6 +138,7 @@ export function startWorkers({ config, connection, cache, store, logger, metrics
   }
 
   return {
+    renderHere: createRenderHere({ store, pipeline, logger, metrics, maxInFlight: config.worker.concurrency }),
     ready: Promise.all(workers.map((w) => w.waitUntilReady())).then(() => undefined),
     async close(timeoutMs) {
       if (!(await settleWithin(Promise.all(workers.map((w) => w.close())), timeoutMs))) {

@@ -11,7 +11,7 @@ export type WaitOutcome = 'finished' | 'failed' | 'timeout' | 'backlog';
 export interface JobWaiter {
   /** Enqueue (or join) the resolve job for a chatId and wait for it, at most `waitMs`. */
   resolve(chatId: string, waitMs: number): Promise<WaitOutcome>;
-  /** Enqueue (or join) a render job and wait for it, at most `waitMs`. */
+  /** Render a variant (in this process when it can: see RenderHere; else by a render job) and wait, at most `waitMs`. */
   render(job: RenderJob, waitMs: number): Promise<WaitOutcome>;
   /** Enqueue a background refresh of a stale answer; no wait. */
   refresh(chatId: string): Promise<void>;
@@ -33,16 +33,23 @@ function timer(ms: number): { promise: Promise<WaitOutcome>; cancel(): void } {
  * Enqueue-and-wait with two layers of deduplication: a deduplication id makes one job per key across
  * all processes, and one promise per key in this process makes concurrent requests share one wait.
  */
+/**
+ * A render done in this process instead of through the queue (the embedded role, where this process also
+ * runs the workers): 'queue' when it cannot be done here (see workers/render-here).
+ */
+export type RenderHere = (job: RenderJob) => Promise<Exclude<WaitOutcome, 'timeout' | 'backlog'> | 'queue'>;
+
 export interface JobWaiterOptions {
   maxWaitMs: number;
   /** Waiting interactive jobs beyond which nothing new is enqueued; 0 turns the check off. Warm jobs have their own bound. */
   maxBacklog: number;
+  renderHere?: RenderHere;
 }
 
 /** How long a measured backlog is trusted, so a burst of misses costs one count, not one each. */
 const BACKLOG_CHECK_MS = 500;
 
-export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents, { maxWaitMs, maxBacklog }: JobWaiterOptions): JobWaiter {
+export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents, { maxWaitMs, maxBacklog, renderHere }: JobWaiterOptions): JobWaiter {
   const waits = new Map<string, Promise<WaitOutcome>>();
   // Last measured backlog per queue, plus what this process added since.
   const backlog = new Map<string, { waiting: Promise<number>; at: number }>();
@@ -92,7 +99,9 @@ export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents,
     },
     render(job, waitMs) {
       const key = renderKey(job);
-      return shared(key, () => addAndWait(queues.render, events.render, key, job), waitMs);
+      const enqueue = () => addAndWait(queues.render, events.render, key, job);
+      const start = renderHere ? () => renderHere(job).then((done) => (done === 'queue' ? enqueue() : done)) : enqueue;
+      return shared(key, start, waitMs);
     },
     async refresh(chatId) {
       await queues.resolve.add('resolve', { chatId }, onceAt(resolveKey(chatId), PRIORITY.background));

@@ -1,0 +1,59 @@
+import sharp from 'sharp';
+import { createKeys } from '../../src/avatar/keys';
+import { startStack, type Stack } from '../helpers/stack';
+import { get } from '../helpers/http';
+
+/** New sizes and formats of a cached avatar, rendered from its stored source (in the serving process). */
+const USER = '11001234567';
+const CHAT = `${USER}@c.us`;
+
+let stack: Stack;
+let sourceKey: string;
+
+beforeAll(async () => {
+  // One render job at a time, so several new variants at once exceed what is rendered in the serving process.
+  stack = await startStack({ env: { WORKER_CONCURRENCY: '1' } });
+  stack.green.set(CHAT, { kind: 'avatar', url: await stack.images.add('alice') });
+  expect((await get(stack.url, `/avatar/${USER}.webp`)).status).toBe(200);
+  const keys = createKeys(stack.config.redis.keyPrefix);
+  sourceKey = keys.source((await stack.redis.hget(keys.meta(CHAT), 'hash'))!);
+});
+afterAll(() => stack.close());
+
+const side = async (body: Buffer) => (await sharp(body).metadata()).width;
+
+describe('new variants of a cached avatar', () => {
+  it('are all served when more are asked at once than the service renders in place, with no upstream call', async () => {
+    const sizes = [32, 48, 64, 96, 192, 256];
+    const responses = await Promise.all(sizes.map((size) => get(stack.url, `/avatar/${USER}.png?size=${size}`)));
+    expect(responses.map((r) => r.status)).toEqual(sizes.map(() => 200));
+    expect(await Promise.all(responses.map((r) => side(r.body as Buffer)))).toEqual(sizes);
+    expect(stack.green.callsFor(CHAT)).toBe(1);
+    expect(stack.images.downloads('alice')).toBe(1);
+  });
+
+  it('fetch an evicted source again through the stored link: one download, no GetAvatar call, for 20 requests at once', async () => {
+    await stack.redis.del(sourceKey);
+    const responses = await Promise.all(Array.from({ length: 20 }, () => get(stack.url, `/avatar/${USER}.jpg?size=384`)));
+    expect(responses.map((r) => r.status)).toEqual(responses.map(() => 200));
+    expect(await side(responses[0]!.body as Buffer)).toBe(384);
+    expect(stack.images.downloads('alice')).toBe(2);
+    expect(stack.green.callsFor(CHAT)).toBe(1);
+  });
+
+  it('answer the error placeholder for a stored source that cannot be rendered, drop it, and fetch it again next time', async () => {
+    await stack.redis.set(sourceKey, Buffer.from('not an image'));
+    const failed = await get(stack.url, `/avatar/${USER}.webp?size=512`);
+    expect(failed.status).toBe(200);
+    expect(failed.headers['x-avatar-status']).toBe('error');
+    expect(failed.headers['cache-control']).toBe('no-store');
+    expect(stack.logs.some((l) => l.msg === 'render failed' && l.chatId === CHAT && /cannot render source/.test(String(l.err)))).toBe(true);
+    expect(await stack.redis.exists(sourceKey)).toBe(0);
+
+    const again = await get(stack.url, `/avatar/${USER}.webp?size=512`);
+    expect(again.headers['x-avatar-status']).toBe('ok');
+    expect(await side(again.body as Buffer)).toBe(512);
+    expect(stack.images.downloads('alice')).toBe(3);
+    expect(stack.green.callsFor(CHAT)).toBe(1);
+  });
+});

@@ -1,0 +1,41 @@
+import type { AvatarStore } from '../src/avatar/store';
+import type { Logger } from '../src/logger';
+import type { Metrics } from '../src/metrics';
+import type { RenderHere } from '../src/queue/job-waiter';
+import type { AvatarPipeline } from './avatar-pipeline';
+
+export interface RenderHereDeps {
+  store: AvatarStore;
+  pipeline: AvatarPipeline;
+  logger: Logger;
+  metrics: Metrics;
+  /** Renders waiting or running here at once (WORKER_CONCURRENCY); more go through the queue and its backlog bound. */
+  maxInFlight: number;
+}
+
+/**
+ * A request's new variant rendered in the process that serves it, when that process also runs the workers
+ * (`npm start`): its source read from Redis, the render on the workers' sharp slots, the variant written back.
+ * Three round trips instead of the queue's hop (about fifteen commands and a completion event). A source that
+ * is no longer in Redis is fetched again by a render job, so one upstream download serves every process.
+ */
+export function createRenderHere({ store, pipeline, logger, metrics, maxInFlight }: RenderHereDeps): RenderHere {
+  let inFlight = 0;
+  return async (job) => {
+    if (inFlight >= maxInFlight) return 'queue';
+    inFlight++;
+    try {
+      const source = await store.getSource(job.hash);
+      if (!source) return 'queue';
+      await pipeline.render(job.hash, source, job.size, job.format);
+      return 'finished';
+    } catch (err) {
+      // As a render job's final failure: counted, logged; the next request for the variant tries again.
+      metrics.jobsFailed.inc({ queue: 'render' });
+      logger.error({ chatId: job.chatId, size: job.size, format: job.format, err: (err as Error).message }, 'render failed');
+      return 'failed';
+    } finally {
+      inFlight--;
+    }
+  };
+}
