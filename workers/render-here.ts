@@ -9,7 +9,7 @@ export interface RenderHereDeps {
   pipeline: AvatarPipeline;
   logger: Logger;
   metrics: Metrics;
-  /** Renders waiting or running here at once (WORKER_CONCURRENCY); more go through the queue and its backlog bound. */
+  /** Renders waiting or running here at once; more go through the queue and its backlog bound. */
   maxInFlight: number;
 }
 

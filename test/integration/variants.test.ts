@@ -11,8 +11,8 @@ let stack: Stack;
 let sourceKey: string;
 
 beforeAll(async () => {
-  // One render job at a time, so several new variants at once exceed what is rendered in the serving process.
-  stack = await startStack({ env: { WORKER_CONCURRENCY: '1' } });
+  // One sharp slot: at most 4 renders in the serving process, so six new variants at once exceed it.
+  stack = await startStack({ env: { RENDER_CONCURRENCY: '1' } });
   stack.green.set(CHAT, { kind: 'avatar', url: await stack.images.add('alice') });
   expect((await get(stack.url, `/avatar/${USER}.webp`)).status).toBe(200);
   const keys = createKeys(stack.config.redis.keyPrefix);
