@@ -129,7 +129,7 @@ const schema = z.object({
   DEMO_CONTACTS: csv.default([]),
 
   WORKER_CONCURRENCY: int(1, 256).default(4),
-  RENDER_CONCURRENCY: int(1, 64).default(2),
+  RENDER_CONCURRENCY: int(1, 64).default(4),
 });
 
 export type Env = Record<string, string | undefined>;

@@ -3,7 +3,7 @@ import { startStack, type Stack } from '../helpers/stack';
 import { get } from '../helpers/http';
 import { jpegScanBomb } from '../helpers/images';
 
-/** The service runs with its defaults (MAX_SOURCE_PIXELS 1024 x 1024, RENDER_CONCURRENCY 2). */
+/** The service runs with its defaults (MAX_SOURCE_PIXELS 1024 x 1024, RENDER_CONCURRENCY 4). */
 let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({ env: { MISS_WAIT_MS: '3000' } });
