@@ -45,32 +45,36 @@ const META_FIELDS = ['status', 'url', 'hash', 'resolvedAt', 'freshUntil', 'urlEx
 /**
  * One round trip for the request path: the meta hash, and the variant it points to (or, with no meta,
  * whether the last resolve failed). A variant read with less than half its lifetime left is extended, so
- * popular images outlive their cached answer.
+ * popular images outlive their cached answer. The answer's fields come back as one string (newline-joined):
+ * three reply elements instead of ten, so each hit parses and allocates less.
  */
 const READ_AVATAR_LUA = `
 local m = redis.call('HMGET', KEYS[1], ${META_FIELDS.map((f) => `'${f}'`).join(', ')})
-local n = #m
-local v = false
 if not m[1] then
-  m[n + 2] = redis.call('EXISTS', KEYS[2])
-elseif m[3] and m[3] ~= '' and ARGV[2] ~= '' then
+  return {false, false, redis.call('EXISTS', KEYS[2])}
+end
+local v = false
+if m[3] and m[3] ~= '' and ARGV[2] ~= '' then
   local vk = ARGV[1] .. m[3] .. ARGV[2]
   v = redis.call('GET', vk)
   if v and redis.call('TTL', vk) < tonumber(ARGV[3]) / 2 then
     redis.call('EXPIRE', vk, ARGV[3])
   end
 end
-m[n + 1] = v
-return m
+for i = 1, #m do
+  if not m[i] then m[i] = '' end
+end
+return {table.concat(m, '\\n'), v, 0}
 `;
 
+/** The answer's fields (newline-joined, or null), the variant, and 1 when a recent resolve failed. */
 type ReadAvatarCommand = (
   metaKey: string,
   failureKey: string,
   variantPrefix: string,
   variantSuffix: string,
   imageTtl: number,
-) => Promise<(Buffer | null)[]>;
+) => Promise<[Buffer | null, Buffer | null, number]>;
 
 export interface VariantName {
   size: number;
@@ -148,9 +152,8 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
       if (isCluster(redis)) return readInTwoSteps(chatId, wanted);
       // An empty suffix tells the script not to read a variant.
       const suffix = wanted ? `:${wanted.size}:${wanted.format}` : '';
-      const reply = await readAvatar(keys.meta(chatId), keys.failure(chatId), keys.variantPrefix, suffix, ttl.imageSeconds);
-      const n = META_FIELDS.length;
-      return { meta: toMeta(reply.slice(0, n)), variant: reply[n] ?? undefined, failed: Number(reply[n + 1]) === 1 };
+      const [fields, variant, failed] = await readAvatar(keys.meta(chatId), keys.failure(chatId), keys.variantPrefix, suffix, ttl.imageSeconds);
+      return { meta: fields ? toMeta(fields.toString().split('\n')) : undefined, variant: variant ?? undefined, failed: failed === 1 };
     },
 
     async readMeta(chatId) {

@@ -26,6 +26,8 @@ export interface GetAvatarBody {
 
 const flag = (value: unknown): boolean | undefined => (typeof value === 'boolean' ? value : undefined);
 
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
 /** Unknown extra fields are ignored; `secrets` are scrubbed from any upstream text kept in an error. */
 export function interpretAnswer(body: GetAvatarBody, secrets: string[] = []): AvatarAnswer {
   if (typeof body.reason === 'string' && body.reason !== '') {
@@ -35,7 +37,11 @@ export function interpretAnswer(body: GetAvatarBody, secrets: string[] = []): Av
   const exists = flag(body.existsWhatsapp);
   const available = flag(body.available);
   const url = body.urlAvatar;
-  if (typeof url === 'string' && url !== '') return { kind: 'avatar', url };
+  if (typeof url === 'string' && url !== '') {
+    // No URL holds control characters; a newline would also break the answer as the cache stores it.
+    if (CONTROL_CHARACTER.test(url)) throw new GreenApiError('transient', 'GetAvatar answer has a urlAvatar with control characters', 200);
+    return { kind: 'avatar', url };
+  }
   if (exists === false) return { kind: 'not-on-whatsapp' };
   if (available === false) return { kind: 'hidden' };
   // An empty urlAvatar is an answer (the current docs' "no avatar set"); a urlAvatar of another type is not.

@@ -27,7 +27,7 @@ describe('interpretAnswer: every generation of the GetAvatar answer', () => {
     [{ existsWhatsapp: false, reason: 'bad request data' }, { kind: 'invalid-chat-id' }],
   ])('%j -> %j', (body, answer) => expect(interpretAnswer(body)).toEqual(answer));
 
-  it.each([[{ reason: 'get avatar timeout limit exceeded' }], [{ reason: 'rate-overlimit' }], [{}], [{ urlAvatar: null }], [{ urlAvatar: 42 }], [{ other: 1 }]])(
+  it.each([[{ reason: 'get avatar timeout limit exceeded' }], [{ reason: 'rate-overlimit' }], [{}], [{ urlAvatar: null }], [{ urlAvatar: 42 }], [{ urlAvatar: 'https://pps.whatsapp.net/v/a.jpg\nhash=1' }], [{ other: 1 }]])(
     '%j is a transient error, not an answer',
     (body) => {
       let thrown: unknown;
