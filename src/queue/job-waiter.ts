@@ -30,10 +30,6 @@ function timer(ms: number): { promise: Promise<WaitOutcome>; cancel(): void } {
 }
 
 /**
- * Enqueue-and-wait with two layers of deduplication: a deduplication id makes one job per key across
- * all processes, and one promise per key in this process makes concurrent requests share one wait.
- */
-/**
  * A render done in this process instead of through the queue (the embedded role, where this process also
  * runs the workers): 'queue' when it cannot be done here (see workers/render-here).
  */
@@ -43,12 +39,18 @@ export interface JobWaiterOptions {
   maxWaitMs: number;
   /** Waiting interactive jobs beyond which nothing new is enqueued; 0 turns the check off. Warm jobs have their own bound. */
   maxBacklog: number;
+  /** Where new variants are rendered without a job, when this process runs the workers. */
   renderHere?: RenderHere;
 }
 
 /** How long a measured backlog is trusted, so a burst of misses costs one count, not one each. */
 const BACKLOG_CHECK_MS = 500;
 
+/**
+ * Enqueue-and-wait with two layers of deduplication: a deduplication id makes one job per key across
+ * all processes, and one promise per key in this process makes concurrent requests share one wait.
+ * A render this process can do itself (renderHere) is shared the same way, without a job.
+ */
 export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents, { maxWaitMs, maxBacklog, renderHere }: JobWaiterOptions): JobWaiter {
   const waits = new Map<string, Promise<WaitOutcome>>();
   // Last measured backlog per queue, plus what this process added since.
