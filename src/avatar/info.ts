@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Clock } from '../clock';
 import { avatarSrcSet, avatarUrl } from '../client';
 import { placeholderColour, type Placeholders } from './placeholder';
@@ -97,7 +97,7 @@ export function createAvatarInfo({ avatars, store, placeholders, clock, options 
     const answer = await avatars.answer(req, context);
     const json = await describe(req, answer);
     const body = Buffer.from(JSON.stringify(json));
-    const etag = `"j${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+    const etag = `"j${hash('sha256', body, 'base64url').slice(0, 27)}"`;
     const limited = 'missing' in answer && answer.missing === 'rate-limited';
     // As the image's: never kept while there is no answer.
     const control = 'meta' in answer ? answerCacheControl(answer.meta, clock(), options) : cacheControl(0);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import sharp from 'sharp';
 import { encode } from '../images/render';
@@ -24,7 +24,7 @@ export interface Placeholders {
 }
 
 export function paletteIndex(chatId: string): number {
-  return createHash('sha1').update(chatId).digest()[0]! % PALETTE.length;
+  return hash('sha1', chatId, 'buffer')[0]! % PALETTE.length;
 }
 
 /** A contact's placeholder background colour, `#rrggbb`. */

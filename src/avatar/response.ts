@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { errorBody } from '../errors';
 import { mergeHeaders } from '../http/headers';
 import type { AvatarRequest } from './request';
@@ -27,9 +27,9 @@ export function cacheControl(maxAgeSeconds: number, staleSeconds = 0): string {
 
 /**
  * Names the contact for a CDN's purge-by-tag (Surrogate-Key, Cache-Tag): a hash of the chatId, never the
- * number itself.
+ * number itself. One-shot `hash()`: a Hash object per response cost about 1 µs more, and garbage.
  */
-export const contactTag = (chatId: string): string => `avatar-${createHash('sha256').update(chatId).digest('hex').slice(0, 16)}`;
+export const contactTag = (chatId: string): string => `avatar-${hash('sha256', chatId, 'hex').slice(0, 16)}`;
 
 /** How long a browser or CDN may keep an answer's image (or placeholder). */
 export interface CacheLimits {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import sharp from 'sharp';
 import type { Format } from '../avatar/variant';
 import { countJpegScans } from './jpeg-scans';
@@ -18,7 +18,7 @@ export class InvalidImageError extends Error {
   override name = 'InvalidImageError';
 }
 
-export const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+export const sha256 = (bytes: Buffer): string => hash('sha256', bytes, 'hex');
 
 /** A picture's size as displayed (EXIF orientation applied). */
 export interface PictureSize {
