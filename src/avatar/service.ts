@@ -298,7 +298,8 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
     answer: (req, context) => answerFor(req, context, waitBudget()),
 
     async serve(req, context) {
-      const hit = this.cached(context.cacheKey);
+      // A request handed on with its Redis read has missed this memory already, a moment ago.
+      const hit = context.read ? undefined : this.cached(context.cacheKey);
       if (hit) {
         metrics.avatarLookups.inc({ result: 'hit' });
         return hit;
