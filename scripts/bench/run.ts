@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     RENDER_RATE_PER_MIN: '0',
     MISS_WAIT_MS: '10000',
     REFRESH_AHEAD_SECONDS: '0',
-    // The defaults (4 jobs, 2 sharp operations), unless the environment names others to compare.
+    // The service's defaults, unless the environment names others to compare.
     ...(process.env.WORKER_CONCURRENCY ? { WORKER_CONCURRENCY: process.env.WORKER_CONCURRENCY } : {}),
     ...(process.env.RENDER_CONCURRENCY ? { RENDER_CONCURRENCY: process.env.RENDER_CONCURRENCY } : {}),
   };
@@ -203,7 +203,8 @@ async function main(): Promise<void> {
     const cold = await onceEach((i) => `/avatar/${COLD_BASE + i}.webp`);
     rows.push({ scenario: `cold misses: ${COLD_N} distinct photo-like avatars end to end, 16 in flight`, rps: cold.rate, p50: cold.p50, p99: cold.p99, note: `${target(cold.rate / sharpRate, 0.5)} raw sharp (GetAvatar + download + render + picture info + store, zero-latency upstream); service ${cold.cpuMs.toFixed(1)} CPU-ms each` });
 
-    // A size and format nobody asked for yet, for each of those now cached avatars: one render job each.
+    // A size and format nobody asked for yet, for each of those now cached avatars: one render each (in the
+    // serving process, as `npm start` runs it).
     const variantSharpRate = await rawSharp((src) => sharp(src).resize(96, 96, { fit: 'cover' }).png({ compressionLevel: 6, adaptiveFiltering: false }).toBuffer());
     const variants = await onceEach((i) => `/avatar/${COLD_BASE + i}.png?size=96`);
     // ipx (Nuxt's sharp image server) rendering the same sources from disk, each once, over http.
