@@ -39,8 +39,13 @@ export interface StoreTtl {
   imageSeconds: number;
 }
 
-/** The answer's fields, in the order toMeta reads them (the read script relies on status first, hash third). */
-const META_FIELDS = ['status', 'url', 'hash', 'resolvedAt', 'freshUntil', 'urlExpiresAt', 'lifetime', 'changedAt'] as const;
+/**
+ * The answer's fields, in the order toMeta reads them. Status first (the read script tests it); the url last:
+ * the only free text, so a newline in it cannot shift the others in the read script's joined reply.
+ */
+const META_FIELDS = ['status', 'hash', 'resolvedAt', 'freshUntil', 'urlExpiresAt', 'lifetime', 'changedAt', 'url'] as const;
+/** The hash's place in the read script's HMGET reply (Lua counts from 1). */
+const HASH_AT = META_FIELDS.indexOf('hash') + 1;
 
 /**
  * One round trip for the request path: the meta hash, and the variant it points to (or, with no meta,
@@ -54,8 +59,8 @@ if not m[1] then
   return {false, false, redis.call('EXISTS', KEYS[2])}
 end
 local v = false
-if m[3] and m[3] ~= '' and ARGV[2] ~= '' then
-  local vk = ARGV[1] .. m[3] .. ARGV[2]
+if m[${HASH_AT}] and m[${HASH_AT}] ~= '' and ARGV[2] ~= '' then
+  local vk = ARGV[1] .. m[${HASH_AT}] .. ARGV[2]
   v = redis.call('GET', vk)
   if v and redis.call('TTL', vk) < tonumber(ARGV[3]) / 2 then
     redis.call('EXPIRE', vk, ARGV[3])
@@ -114,8 +119,15 @@ async function sendTogether(redis: RedisClient, commands: RedisCommand[]): Promi
   for (const [err] of (await redis.pipeline(commands).exec()) ?? []) if (err) throw err;
 }
 
+/** The read script's newline-joined fields; whatever follows the last fixed field is the url, newlines and all. */
+function splitJoined(joined: string): string[] {
+  const fields = joined.split('\n');
+  if (fields.length > META_FIELDS.length) fields.push(fields.splice(META_FIELDS.length - 1).join('\n'));
+  return fields;
+}
+
 function toMeta(fields: (string | Buffer | null | undefined)[]): AvatarMeta | undefined {
-  const [status, url, hash, resolvedAt, freshUntil, urlExpiresAt, lifetime, changedAt] = fields.map((f) => (f == null ? undefined : String(f)));
+  const [status, hash, resolvedAt, freshUntil, urlExpiresAt, lifetime, changedAt, url] = fields.map((f) => (f == null ? undefined : String(f)));
   if (!(ANSWER_STATUSES as readonly (string | undefined)[]).includes(status)) return undefined;
   return {
     status: status as AnswerStatus,
@@ -153,7 +165,7 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
       // An empty suffix tells the script not to read a variant.
       const suffix = wanted ? `:${wanted.size}:${wanted.format}` : '';
       const [fields, variant, failed] = await readAvatar(keys.meta(chatId), keys.failure(chatId), keys.variantPrefix, suffix, ttl.imageSeconds);
-      return { meta: fields ? toMeta(fields.toString().split('\n')) : undefined, variant: variant ?? undefined, failed: failed === 1 };
+      return { meta: fields ? toMeta(splitJoined(fields.toString())) : undefined, variant: variant ?? undefined, failed: failed === 1 };
     },
 
     async readMeta(chatId) {

@@ -38,7 +38,7 @@ export function interpretAnswer(body: GetAvatarBody, secrets: string[] = []): Av
   const available = flag(body.available);
   const url = body.urlAvatar;
   if (typeof url === 'string' && url !== '') {
-    // No URL holds control characters; a newline would also break the answer as the cache stores it.
+    // No URL holds control characters: an answer that has them is malformed.
     if (CONTROL_CHARACTER.test(url)) throw new GreenApiError('transient', 'GetAvatar answer has a urlAvatar with control characters', 200);
     return { kind: 'avatar', url };
   }
