@@ -141,7 +141,7 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
     const placeholders = createPlaceholders();
     const avatars = createAvatarService({
       store,
-      waiter: createJobWaiter(queues, events, { maxWaitMs: config.missWaitMs, maxBacklog: config.jobs.maxBacklog, renderHere: workers?.renderHere }),
+      waiter: createJobWaiter(queues, events, { maxWaitMs: config.missWaitMs, maxBacklog: config.jobs.maxBacklog, renderHere: workers?.renderHere, resolveHere: workers?.resolveHere }),
       placeholders,
       limits: {
         miss: createClientLimiter(cache, prefix, 'miss', config.security.missRatePerMin),

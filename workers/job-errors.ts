@@ -2,6 +2,8 @@ import { RateLimitError, UnrecoverableError } from 'bullmq';
 import { GreenApiError } from '../src/greenapi/errors';
 import { DownloadError } from '../src/images/download';
 import { InvalidImageError } from '../src/images/render';
+import type { Logger } from '../src/logger';
+import type { Metrics } from '../src/metrics';
 
 const MIN_PAUSE_MS = 50;
 
@@ -24,4 +26,25 @@ export async function toJobError(err: unknown, pause: (ms: number) => Promise<vo
   if (err instanceof DownloadError && err.reason !== 'transient') return new UnrecoverableError(err.message);
   if (err instanceof InvalidImageError) return new UnrecoverableError(err.message);
   return err instanceof Error ? err : new Error(String(err));
+}
+
+export interface FailedAttempt {
+  queue: string;
+  chatId?: string;
+  jobId?: string;
+  /** Attempts made so far, this one included. */
+  attempt?: number;
+  /** No attempt follows. */
+  final: boolean;
+  err: Error;
+}
+
+/** Logs a failed attempt (an error when it was the last) and counts final failures. */
+export type ReportFailure = (failed: FailedAttempt) => void;
+
+export function createReportFailure(logger: Logger, metrics: Metrics): ReportFailure {
+  return ({ queue, chatId, jobId, attempt, final, err }) => {
+    if (final) metrics.jobsFailed.inc({ queue });
+    logger[final ? 'error' : 'warn']({ queue, jobId, chatId, attempt, err: err.message }, final ? 'job failed' : 'job attempt failed');
+  };
 }

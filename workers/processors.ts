@@ -1,19 +1,15 @@
-import { RateLimitError, UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, RateLimitError, UnrecoverableError, type Job } from 'bullmq';
 import type { AvatarStore } from '../src/avatar/store';
-import type { Clock } from '../src/clock';
 import type { JobOutcome, RenderJob, ResolveJob } from '../src/queue/jobs';
-import type { MarkBatchFailed } from '../src/warm/batches';
 import type { AvatarPipeline } from './avatar-pipeline';
 import { toJobError } from './job-errors';
+import type { ResolveOnce } from './resolve-once';
 
-export interface ProcessorDeps {
+export interface RenderProcessorDeps {
   store: AvatarStore;
   pipeline: AvatarPipeline;
-  /** Pauses the resolve queue for everyone (an upstream 429). */
+  /** Pauses every resolve (an upstream 429). */
   pauseResolve(ms: number): Promise<void>;
-  failureBackoffSeconds: number;
-  markBatchFailed: MarkBatchFailed;
-  clock: Clock;
 }
 
 /** This attempt is the job's last: BullMQ will not run it again. */
@@ -22,27 +18,22 @@ function isFinal(job: Job, err: Error): boolean {
   return err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
-export function createResolveProcessor({ store, pipeline, pauseResolve, failureBackoffSeconds, markBatchFailed, clock }: ProcessorDeps) {
-  return async (job: Job<ResolveJob, JobOutcome>): Promise<JobOutcome> => {
-    const { chatId, force, batchId } = job.data;
-    // A late duplicate (the answer arrived meanwhile) costs no GetAvatar call; the read serves the resolve too.
-    const cached = await store.readMeta(chatId);
-    if (!force && cached && cached.freshUntil > clock()) return { status: cached.status };
-    try {
-      return { status: (await pipeline.resolve(chatId, { previous: cached })).status };
-    } catch (err) {
-      const jobError = await toJobError(err, pauseResolve);
-      // Not an answer: only a short pause before anyone may spend another upstream call on this chatId.
-      if (isFinal(job, jobError)) {
-        await store.markFailed(chatId, failureBackoffSeconds);
-        if (batchId) await markBatchFailed(batchId, chatId);
-      }
-      throw jobError;
-    }
+/** How long a resolve job waits while another process resolves its chatId; it then finds the answer fresh. */
+const BUSY_DELAY_MS = 100;
+
+export function createResolveProcessor(resolveOnce: ResolveOnce) {
+  return async (job: Job<ResolveJob, JobOutcome>, token?: string): Promise<JobOutcome> => {
+    const { chatId, force, batchId, failedHere } = job.data;
+    if (failedHere) throw new UnrecoverableError(failedHere);
+    const outcome = await resolveOnce(chatId, { force, batchId, isFinal: (err) => isFinal(job, err) });
+    if (outcome !== 'busy') return outcome;
+    // Not an attempt: the job comes back once the other resolve is done.
+    await job.moveToDelayed(Date.now() + BUSY_DELAY_MS, token);
+    throw new DelayedError();
   };
 }
 
-export function createRenderProcessor({ store, pipeline, pauseResolve }: ProcessorDeps) {
+export function createRenderProcessor({ store, pipeline, pauseResolve }: RenderProcessorDeps) {
   return async (job: Job<RenderJob, JobOutcome>): Promise<JobOutcome> => {
     const { chatId, hash, size, format } = job.data;
     if (await store.hasVariant(hash, size, format)) return { status: 'ok' };

@@ -9,6 +9,10 @@ export interface CacheKeys {
   meta(chatId: string): string;
   /** Set for a while after a resolve finally failed, so requests do not start a new upstream call each. */
   failure(chatId: string): string;
+  /** Held while a process resolves the chatId (a job or a request's in-place resolve): one GetAvatar at a time. */
+  resolving(chatId: string): string;
+  /** Set for the length of an upstream 429's pause: no resolve may call GetAvatar meanwhile. */
+  resolvePause: string;
   /** A warm batch: its record, its chatIds (in order), and those whose resolve finally failed. */
   batch(batchId: string): string;
   batchIds(batchId: string): string;
@@ -29,6 +33,8 @@ export function createKeys(prefix: string): CacheKeys {
   return {
     meta: (chatId) => `${prefix}:meta:{${chatId}}`,
     failure: (chatId) => `${prefix}:fail:{${chatId}}`,
+    resolving: (chatId) => `${prefix}:resolving:{${chatId}}`,
+    resolvePause: `${prefix}:resolve-paused`,
     batch: (batchId) => `${prefix}:batch:{${batchId}}`,
     batchIds: (batchId) => `${prefix}:batch:{${batchId}}:ids`,
     batchFailed: (batchId) => `${prefix}:batch:{${batchId}}:failed`,

@@ -1,5 +1,5 @@
-import type { Job, Queue, QueueEvents } from 'bullmq';
-import { onceAt, PRIORITY, renderKey, resolveKey, type JobOutcome, type RenderJob } from './jobs';
+import type { Job, JobsOptions, Queue, QueueEvents } from 'bullmq';
+import { afterFirstAttempt, onceAt, PRIORITY, renderKey, resolveKey, type JobOutcome, type RenderJob, type ResolveJob } from './jobs';
 import type { AvatarQueueEvents, AvatarQueues } from './queues';
 
 /**
@@ -35,12 +35,21 @@ function timer(ms: number): { promise: Promise<WaitOutcome>; cancel(): void } {
  */
 export type RenderHere = (job: RenderJob) => Promise<Exclude<WaitOutcome, 'timeout' | 'backlog'> | 'queue'>;
 
+/**
+ * A miss resolved in this process instead of through the queue (the embedded role): 'queue' when it cannot be
+ * done here (see workers/resolve-here). `failed`: its attempt failed; a resolve job makes the attempts left, or,
+ * when it was the `final` one, records the failure.
+ */
+export type ResolveHere = (chatId: string) => Promise<'finished' | 'queue' | { failed: string; final: boolean }>;
+
 export interface JobWaiterOptions {
   maxWaitMs: number;
   /** Waiting interactive jobs beyond which nothing new is enqueued; 0 turns the check off. Warm jobs have their own bound. */
   maxBacklog: number;
   /** Where new variants are rendered without a job, when this process runs the workers. */
   renderHere?: RenderHere;
+  /** Where misses are resolved without a job, when this process runs the workers. */
+  resolveHere?: ResolveHere;
 }
 
 /** How long a measured backlog is trusted, so a burst of misses costs one count, not one each. */
@@ -49,9 +58,9 @@ const BACKLOG_CHECK_MS = 500;
 /**
  * Enqueue-and-wait with two layers of deduplication: a deduplication id makes one job per key across
  * all processes, and one promise per key in this process makes concurrent requests share one wait.
- * A render this process can do itself (renderHere) is shared the same way, without a job.
+ * A resolve or render this process can do itself (resolveHere, renderHere) is shared the same way, without a job.
  */
-export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents, { maxWaitMs, maxBacklog, renderHere }: JobWaiterOptions): JobWaiter {
+export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents, { maxWaitMs, maxBacklog, renderHere, resolveHere }: JobWaiterOptions): JobWaiter {
   const waits = new Map<string, Promise<WaitOutcome>>();
   // Last measured backlog per queue, plus what this process added since.
   const backlog = new Map<string, { waiting: Promise<number>; at: number }>();
@@ -71,10 +80,10 @@ export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents,
     return false;
   }
 
-  async function addAndWait<T>(queue: Queue<T, JobOutcome>, queueEvents: QueueEvents, key: string, data: T): Promise<WaitOutcome> {
+  async function addAndWait<T>(queue: Queue<T, JobOutcome>, queueEvents: QueueEvents, key: string, data: T, options: JobsOptions = {}): Promise<WaitOutcome> {
     if (await backlogFull(queue as Queue<unknown, JobOutcome>)) return 'backlog';
     // A job already doing this work is returned instead of a new one, and waited for.
-    const job = (await queue.add(queue.name as never, data as never, onceAt(key, PRIORITY.interactive))) as Job<T, JobOutcome>;
+    const job = (await queue.add(queue.name as never, data as never, { ...onceAt(key, PRIORITY.interactive), ...options })) as Job<T, JobOutcome>;
     try {
       await job.waitUntilFinished(queueEvents, maxWaitMs);
       return 'finished';
@@ -97,7 +106,14 @@ export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents,
   return {
     resolve(chatId, waitMs) {
       const key = resolveKey(chatId);
-      return shared(key, () => addAndWait(queues.resolve, events.resolve, key, { chatId }), waitMs);
+      const enqueue = (data: ResolveJob = { chatId }, options?: JobsOptions) => addAndWait(queues.resolve, events.resolve, key, data, options);
+      const takeOver = (done: Awaited<ReturnType<ResolveHere>>): WaitOutcome | Promise<WaitOutcome> => {
+        if (done === 'finished') return done;
+        if (done === 'queue') return enqueue();
+        if (done.final) return enqueue({ chatId, failedHere: done.failed }, { attempts: 1 });
+        return enqueue({ chatId }, afterFirstAttempt(queues.resolve.defaultJobOptions));
+      };
+      return shared(key, resolveHere ? () => resolveHere(chatId).then(takeOver) : () => enqueue(), waitMs);
     },
     render(job, waitMs) {
       const key = renderKey(job);

@@ -14,6 +14,11 @@ export interface ResolveJob {
   force?: boolean;
   /** The warm batch that asked, so a final failure is counted there. */
   batchId?: string;
+  /**
+   * Why the chatId's last attempt, made in a serving process (workers/resolve-here), failed: the job fails
+   * with it at once, without a call, so it is kept, counted and logged like any failed resolve job.
+   */
+  failedHere?: string;
 }
 
 export interface RenderJob {
@@ -53,4 +58,10 @@ export function jobDefaults({ attempts, backoffMs, failedKeep }: { attempts: num
     removeOnComplete: true,
     removeOnFail: { count: failedKeep },
   };
+}
+
+/** Options of a job that makes the attempts left after a first one made elsewhere failed: after the first backoff. */
+export function afterFirstAttempt({ attempts = 1, backoff }: JobsOptions): JobsOptions {
+  const delay = typeof backoff === 'number' ? backoff : (backoff?.delay ?? 0);
+  return { attempts: Math.max(1, attempts - 1), delay };
 }
