@@ -8,9 +8,9 @@ import type { ChangeEvents } from '../src/events/change-events';
 import type { AvatarAnswer, GreenApiClient } from '../src/greenapi/client';
 import { linkExpiresAt } from '../src/greenapi/link-expiry';
 import { DownloadError, type Downloader } from '../src/images/download';
-import { InvalidImageError, inspectSource, renderVariant, sha256 } from '../src/images/render';
+import { decodeSquare, encodeSquare, InvalidImageError, inspectSource, renderVariant, sha256, type SquarePixels } from '../src/images/render';
 import { createSharpSlots } from '../src/images/sharp-slots';
-import { describePicture } from '../src/images/picture-info';
+import { describeSquare } from '../src/images/picture-info';
 import type { Logger } from '../src/logger';
 import type { Metrics } from '../src/metrics';
 
@@ -76,10 +76,10 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
   }
 
   /** One variant's bytes, timed; a source that passed the header checks but cannot be rendered is not kept. */
-  async function renderBytes(hash: string, source: Buffer, size: number, format: Format): Promise<Buffer> {
+  async function renderBytes(hash: string, size: number, format: Format, work: () => Promise<Buffer>): Promise<Buffer> {
     const stop = metrics.renderDuration.startTimer({ format });
     try {
-      const bytes = await slots.run(() => renderVariant(source, size, format, options.maxPixels));
+      const bytes = await slots.run(work);
       const seconds = stop();
       logger.debug({ hash: hash.slice(0, 12), size, format, bytes: bytes.length, ms: Math.round(seconds * 1000) }, 'rendered');
       return bytes;
@@ -90,20 +90,32 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
   }
 
   async function render(hash: string, source: Buffer, size: number, format: Format): Promise<void> {
-    await store.putVariant(hash, size, format, await renderBytes(hash, source, size, format));
+    await store.putVariant(hash, size, format, await renderBytes(hash, size, format, () => renderVariant(source, size, format, options.maxPixels)));
   }
 
   /**
-   * Validates new source bytes and stores them with the default variant and the picture's info (each
-   * computed once per picture, the info from the small variant rather than the source), in one write.
+   * Validates new source bytes and stores them with the default variant and the picture's info, each computed
+   * once per picture from one decode of its centre square, in one write.
    */
   async function storePicture(bytes: Buffer): Promise<string> {
     const size = await slots.run(() => inspectSource(bytes, options.maxPixels));
     const hash = sha256(bytes);
     const stored = await store.pictureState(hash, defaultVariant);
-    const variant = stored.variant ? undefined : { ...defaultVariant, bytes: await renderBytes(hash, bytes, defaultVariant.size, defaultVariant.format) };
-    const info = stored.info ? undefined : await slots.run(() => describePicture(variant?.bytes ?? bytes, size, options.maxPixels));
-    await store.putPicture(hash, { source: bytes, variant, info });
+    if (stored.variant && stored.info) {
+      await store.putPicture(hash, { source: bytes });
+      return hash;
+    }
+    const { size: side, format } = defaultVariant;
+    let pixels: SquarePixels | undefined;
+    const encoded = await renderBytes(hash, side, format, async () => {
+      pixels = await decodeSquare(bytes, side, options.maxPixels);
+      return encodeSquare(pixels, format);
+    });
+    await store.putPicture(hash, {
+      source: bytes,
+      variant: stored.variant ? undefined : { ...defaultVariant, bytes: encoded },
+      info: stored.info ? undefined : describeSquare(pixels!, size),
+    });
     return hash;
   }
 

@@ -1,6 +1,5 @@
-import sharp from 'sharp';
 import { rgbaToThumbHash, thumbHashToRGBA } from 'thumbhash';
-import type { PictureSize } from './render';
+import type { PictureSize, SquarePixels } from './render';
 import { encodePng, shrinkRgba } from './tiny-png';
 
 /** What a web page shows before (or instead of) the picture: computed once per picture, in the worker. */
@@ -61,21 +60,27 @@ export function dominantColor(rgba: Uint8Array): string {
   return `#${centre(fullest >> 8)}${centre((fullest >> 4) & 15)}${centre(fullest & 15)}`;
 }
 
+/** The pixels as RGBA (RGB ones opaque). */
+function toRgba({ data, width, height, channels }: SquarePixels): Uint8Array {
+  if (channels === 4) return data;
+  const rgba = new Uint8Array(width * height * 4).fill(255);
+  for (let i = 0, o = 0; o < rgba.length; i += 3, o += 4) {
+    rgba[o] = data[i]!;
+    rgba[o + 1] = data[i + 1]!;
+    rgba[o + 2] = data[i + 2]!;
+  }
+  return rgba;
+}
+
 /**
- * Colour, ThumbHash and placeholder of a picture as it is served: the centre square, from one small decode.
- * `image` is best the picture's default variant (already square and small, so cheap to decode); the source
- * works too. `size` is the source's, as inspectSource read it.
+ * Colour, ThumbHash and placeholder of a picture as it is served (its centre square), from the pixels its
+ * default variant is encoded from: no decode of its own. `size` is the source's, as inspectSource read it.
  */
-export async function describePicture(image: Buffer, size: PictureSize, maxPixels: number): Promise<PictureInfo> {
-  const { data, info } = await sharp(image, { limitInputPixels: maxPixels, failOn: 'error' })
-    .autoOrient()
-    .resize(DESCRIBED_SIDE, DESCRIBED_SIDE, { fit: 'cover', position: 'centre' })
-    .ensureAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const hash = rgbaToThumbHash(info.width, info.height, data);
+export function describeSquare(pixels: SquarePixels, size: PictureSize): PictureInfo {
+  const small = shrinkRgba(toRgba(pixels), pixels.width, pixels.height, DESCRIBED_SIDE);
+  const hash = rgbaToThumbHash(small.width, small.height, small.rgba);
   return {
-    color: dominantColor(data),
+    color: dominantColor(small.rgba),
     thumbhash: Buffer.from(hash).toString('base64'),
     placeholder: placeholderFrom(hash),
     width: size.width,

@@ -70,18 +70,49 @@ export function encode(pipeline: sharp.Sharp, format: Format): sharp.Sharp {
   }
 }
 
+/** A picture's centre square, decoded: the default variant is encoded from it and the picture's info described. */
+export interface SquarePixels {
+  data: Buffer;
+  width: number;
+  height: number;
+  /** RGB, or RGBA when the source has alpha: sharp converts every output to sRGB, grey sources included. */
+  channels: 3 | 4;
+}
+
 /**
- * A square size x size thumbnail: orient, cover-crop from the centre, encode; metadata is not kept. sharp
- * decodes a JPEG straight at a fraction of its size when the thumbnail is smaller (shrink-on-load), so each
- * variant costs a fraction of a full decode; a scan bomb was refused before (see inspectSource).
+ * A square size x size thumbnail: orient, cover-crop from the centre; metadata is not kept. sharp decodes a
+ * JPEG straight at a fraction of its size when the thumbnail is smaller (shrink-on-load), so each variant costs
+ * a fraction of a full decode; a scan bomb was refused before (see inspectSource).
  */
-export async function renderVariant(source: Buffer, size: number, format: Format, maxPixels: number): Promise<Buffer> {
+function square(source: Buffer, size: number, maxPixels: number): sharp.Sharp {
+  return sharp(source, { limitInputPixels: maxPixels, failOn: 'error' })
+    .autoOrient()
+    .resize(size, size, { fit: 'cover', position: 'centre' });
+}
+
+async function rendering<T>(work: Promise<T>): Promise<T> {
   try {
-    const pipeline = sharp(source, { limitInputPixels: maxPixels, failOn: 'error' })
-      .autoOrient()
-      .resize(size, size, { fit: 'cover', position: 'centre' });
-    return await encode(pipeline, format).toBuffer();
+    return await work;
   } catch (err) {
     throw new InvalidImageError(`cannot render source: ${(err as Error).message}`);
   }
+}
+
+/** A variant: the square thumbnail, encoded. */
+export function renderVariant(source: Buffer, size: number, format: Format, maxPixels: number): Promise<Buffer> {
+  return rendering(encode(square(source, size, maxPixels), format).toBuffer());
+}
+
+/** The square thumbnail's pixels, for a variant that is also described (see encodeSquare). */
+export async function decodeSquare(source: Buffer, size: number, maxPixels: number): Promise<SquarePixels> {
+  const { data, info } = await rendering(square(source, size, maxPixels).raw().toBuffer({ resolveWithObject: true }));
+  return { data, width: info.width, height: info.height, channels: info.channels as 3 | 4 };
+}
+
+/**
+ * Decoded pixels encoded as a variant. WebP and AVIF bytes are the same as renderVariant's (checked over JPEG,
+ * CMYK, rotated, 16-bit, palette, grey and alpha sources); PNG and JPEG differ in the density they record only.
+ */
+export function encodeSquare({ data, width, height, channels }: SquarePixels, format: Format): Promise<Buffer> {
+  return rendering(encode(sharp(data, { raw: { width, height, channels } }), format).toBuffer());
 }

@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { dominantColor } from '../../src/images/picture-info';
 import { photoLike } from '../../scripts/bench/photos';
 
-/** Small RGBA pixels, as describePicture works on. */
+/** Small RGBA pixels, as describeSquare describes. */
 async function pixels(image: sharp.Sharp) {
   return image.resize(100, 100, { fit: 'inside' }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
 }
