@@ -18,7 +18,9 @@ function chunk(type: string, data: Buffer): Buffer {
 
 function paeth(left: number, up: number, upLeft: number): number {
   const p = left + up - upLeft;
-  const [pa, pb, pc] = [Math.abs(p - left), Math.abs(p - up), Math.abs(p - upLeft)];
+  const pa = Math.abs(p - left);
+  const pb = Math.abs(p - up);
+  const pc = Math.abs(p - upLeft);
   if (pa <= pb && pa <= pc) return left;
   return pb <= pc ? up : upLeft;
 }
@@ -28,19 +30,26 @@ export function shrinkRgba(rgba: Uint8Array, width: number, height: number, maxS
   const factor = Math.ceil(Math.max(width, height) / maxSide);
   if (factor <= 1) return { rgba, width, height };
   const [w, h] = [Math.ceil(width / factor), Math.ceil(height / factor)];
-  const out = new Uint8Array(w * h * 4);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const sums = [0, 0, 0, 0];
-      let n = 0;
-      for (let sy = y * factor; sy < Math.min(height, (y + 1) * factor); sy++) {
-        for (let sx = x * factor; sx < Math.min(width, (x + 1) * factor); sx++, n++) {
-          for (let c = 0; c < 4; c++) sums[c]! += rgba[(sy * width + sx) * 4 + c]!;
-        }
+  // Plain loops over typed arrays: this runs on the main thread for every new picture.
+  const sums = new Uint32Array(w * h * 4);
+  const counts = new Uint32Array(w * h);
+  for (let y = 0, from = 0; y < height; y++) {
+    const row = Math.floor(y / factor) * w;
+    for (let x = 0, cell = row, left = factor; x < width; x++, from += 4) {
+      const at = cell * 4;
+      sums[at] += rgba[from]!;
+      sums[at + 1] += rgba[from + 1]!;
+      sums[at + 2] += rgba[from + 2]!;
+      sums[at + 3] += rgba[from + 3]!;
+      counts[cell]!++;
+      if (--left === 0) {
+        cell++;
+        left = factor;
       }
-      for (let c = 0; c < 4; c++) out[(y * w + x) * 4 + c] = Math.round(sums[c]! / n);
     }
   }
+  const out = new Uint8Array(w * h * 4);
+  for (let i = 0; i < out.length; i++) out[i] = Math.round(sums[i]! / counts[i >> 2]!);
   return { rgba: out, width: w, height: h };
 }
 
@@ -56,8 +65,11 @@ export function encodePng(rgba: Uint8Array, width: number, height: number): Buff
   for (let y = 0; y < height; y++) {
     filtered[y * (stride + 1)] = 4; // Paeth
     for (let x = 0; x < stride; x++) {
-      const at = (dx: number, dy: number) => (x + dx >= 0 && y + dy >= 0 ? pixels[(y + dy) * stride + x + dx]! : 0);
-      filtered[y * (stride + 1) + 1 + x] = (at(0, 0) - paeth(at(-channels, 0), at(0, -1), at(-channels, -1))) & 0xff;
+      const at = y * stride + x;
+      const left = x >= channels ? pixels[at - channels]! : 0;
+      const up = y > 0 ? pixels[at - stride]! : 0;
+      const upLeft = x >= channels && y > 0 ? pixels[at - stride - channels]! : 0;
+      filtered[y * (stride + 1) + 1 + x] = (pixels[at]! - paeth(left, up, upLeft)) & 0xff;
     }
   }
   const header = Buffer.alloc(13);
