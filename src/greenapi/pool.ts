@@ -55,12 +55,12 @@ export function createInstancePool(
       let paused: GreenApiError | undefined;
       for (let i = 0; i < instances.length; i++) {
         const instance = instances[(start + i) % instances.length]!;
-        const state = await breaker.state(instance.idInstance);
+        // One round trip for both: a slot claimed on a paused instance is simply not used.
+        const [state, waitMs] = await Promise.all([breaker.state(instance.idInstance), claimSlot(instance.idInstance)]);
         if (state !== 'ok') {
           paused ??= new GreenApiError(state, `instance ${instance.idInstance} is paused (${state}); no GetAvatar call made`);
           continue;
         }
-        const waitMs = await claimSlot(instance.idInstance);
         if (waitMs === 0) return instance;
         soonest = Math.min(soonest, waitMs);
       }
