@@ -93,6 +93,17 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
     await store.putVariant(hash, size, format, await renderBytes(hash, size, format, () => renderVariant(source, size, format, options.maxPixels)));
   }
 
+  /** The default variant, and the pixels it was encoded from (the picture's info is described from them). */
+  async function renderDefault(hash: string, source: Buffer): Promise<{ bytes: Buffer; pixels: SquarePixels }> {
+    const { size, format } = defaultVariant;
+    let pixels: SquarePixels | undefined;
+    const bytes = await renderBytes(hash, size, format, async () => {
+      pixels = await decodeSquare(source, size, options.maxPixels);
+      return encodeSquare(pixels, format);
+    });
+    return { bytes, pixels: pixels! };
+  }
+
   /**
    * Validates new source bytes and stores them with the default variant and the picture's info, each computed
    * once per picture from one decode of its centre square, in one write.
@@ -101,20 +112,11 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
     const size = await slots.run(() => inspectSource(bytes, options.maxPixels));
     const hash = sha256(bytes);
     const stored = await store.pictureState(hash, defaultVariant);
-    if (stored.variant && stored.info) {
-      await store.putPicture(hash, { source: bytes });
-      return hash;
-    }
-    const { size: side, format } = defaultVariant;
-    let pixels: SquarePixels | undefined;
-    const encoded = await renderBytes(hash, side, format, async () => {
-      pixels = await decodeSquare(bytes, side, options.maxPixels);
-      return encodeSquare(pixels, format);
-    });
+    const rendered = stored.variant && stored.info ? undefined : await renderDefault(hash, bytes);
     await store.putPicture(hash, {
       source: bytes,
-      variant: stored.variant ? undefined : { ...defaultVariant, bytes: encoded },
-      info: stored.info ? undefined : describeSquare(pixels!, size),
+      variant: rendered && !stored.variant ? { ...defaultVariant, bytes: rendered.bytes } : undefined,
+      info: rendered && !stored.info ? describeSquare(rendered.pixels, size) : undefined,
     });
     return hash;
   }

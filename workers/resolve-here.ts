@@ -16,10 +16,9 @@ export interface ResolveHereDeps {
  * A request's miss resolved in the process that serves it, when that process also runs the workers
  * (`npm start`): GetAvatar, download and render on the workers' pipeline, without a resolve job's hop (add,
  * fetch, complete, the completion event, the wait: about 40 of the 76 Redis commands a cold avatar cost, as
- * Redis's INFO commandstats counts them). Everything a
- * job guarantees still holds: one GetAvatar per chatId across processes (the claim), the per-instance call
- * rate (the pool's slots), a 429's pause, JOB_ATTEMPTS (a failure here is the first attempt; a resolve job makes
- * the others, after the backoff) and the failure marker.
+ * Redis's INFO commandstats counts them). What a job guarantees still holds: one GetAvatar per chatId across
+ * processes (the claim), the per-instance call rate (the pool's slots), a 429's pause, JOB_ATTEMPTS (a failure
+ * here is the first attempt; a resolve job makes the others, after the backoff) and the failure marker.
  */
 export function createResolveHere({ resolveOnce, attempts, reportFailure, maxInFlight }: ResolveHereDeps): ResolveHere {
   let inFlight = 0;
