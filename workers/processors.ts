@@ -18,8 +18,11 @@ function isFinal(job: Job, err: Error): boolean {
   return err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
-/** How long a resolve job waits while another process resolves its chatId; it then finds the answer fresh. */
-const BUSY_DELAY_MS = 100;
+/**
+ * How long a resolve job waits while another process resolves its chatId (it then finds the answer fresh):
+ * 100 ms, doubling each time it finds the chatId still busy (a slow upstream), up to a second.
+ */
+const busyDelayMs = (job: Job) => Math.min(1000, 100 * 2 ** Math.max(0, job.attemptsStarted - job.attemptsMade - 1));
 
 export function createResolveProcessor(resolveOnce: ResolveOnce) {
   return async (job: Job<ResolveJob, JobOutcome>, token?: string): Promise<JobOutcome> => {
@@ -28,7 +31,7 @@ export function createResolveProcessor(resolveOnce: ResolveOnce) {
     const outcome = await resolveOnce(chatId, { force, batchId, isFinal: (err) => isFinal(job, err) });
     if (outcome !== 'busy') return outcome;
     // Not an attempt: the job comes back once the other resolve is done.
-    await job.moveToDelayed(Date.now() + BUSY_DELAY_MS, token);
+    await job.moveToDelayed(Date.now() + busyDelayMs(job), token);
     throw new DelayedError();
   };
 }
