@@ -131,7 +131,7 @@ export function createMetrics(queues: Queue[] = [], upstream?: UpstreamInstances
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers,
     }),
-    jobsFailed: new Counter({ name: 'avatar_jobs_failed_total', help: 'Jobs that failed for good, by queue (a render done in the serving process counts as a render job)', labelNames: ['queue'], registers }),
+    jobsFailed: new Counter({ name: 'avatar_jobs_failed_total', help: 'Jobs that failed for good, by queue (a miss or a render done in the serving process counts under its queue)', labelNames: ['queue'], registers }),
     placeholders: new Counter({
       name: 'avatar_placeholders_total',
       help: 'Avatar responses without a picture, by X-Avatar-Status (pending, error, rate-limited, no-avatar, private, not-on-whatsapp)',

@@ -120,7 +120,8 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
   const metricsHere = config.metricsPort === undefined;
 
   const workerConnection = role === 'api' ? undefined : track(createQueueRedis(config.redis.queue), 'redis (workers)');
-  // Workers start before the API is built: an API in the same process renders new variants on their pipeline.
+  // Workers start before the API is built: an API in the same process resolves misses and renders new variants
+  // on their pipeline.
   const workers: AvatarWorkers | undefined = workerConnection
     ? startWorkers({ config, connection: workerConnection, cache, store, logger, metrics, clock, outages })
     : undefined;

@@ -21,6 +21,7 @@ import { createRenderProcessor, createResolveProcessor } from './processors';
 import { createRenderHere } from './render-here';
 import type { RenderHere, ResolveHere } from '../src/queue/job-waiter';
 import { createResolveHere } from './resolve-here';
+import { createInPlaceWork } from './in-place-work';
 import { createResolveClaims } from './resolve-claims';
 import { createResolveOnce } from './resolve-once';
 import { createReportFailure } from './job-errors';
@@ -154,10 +155,10 @@ export function startWorkers({ config, connection, cache, store, logger, metrics
   return {
     // Four per sharp slot keep the slots busy while other renders read Redis or answer (measured against one per
     // job slot: 1.17x new variants/s); the sources they hold are bounded by MAX_SOURCE_BYTES each.
-    renderHere: inPlace.track(createRenderHere({ store, pipeline, logger, metrics, maxInFlight: 4 * config.worker.renderConcurrency })),
+    renderHere: inPlace.bounded(4 * config.worker.renderConcurrency, createRenderHere({ store, pipeline, logger, metrics })),
     // Four per job slot, as renders have four per sharp slot. With one per job slot, 16 concurrent misses sent
     // about half through jobs (56 Redis commands per cold avatar instead of 35) for no more avatars per second.
-    resolveHere: inPlace.track(createResolveHere({ resolveOnce, attempts: config.jobs.attempts, reportFailure, maxInFlight: 4 * config.worker.concurrency })),
+    resolveHere: inPlace.bounded(4 * config.worker.concurrency, createResolveHere({ resolveOnce, attempts: config.jobs.attempts, reportFailure })),
     ready: Promise.all(workers.map((w) => w.waitUntilReady())).then(() => undefined),
     async close(timeoutMs) {
       if (!(await settleWithin(Promise.all([...workers.map((w) => w.close()), inPlace.idle()]), timeoutMs))) {
@@ -166,25 +167,6 @@ export function startWorkers({ config, connection, cache, store, logger, metrics
       }
       await settleWithin(Promise.all(queues.map((q) => q.close())), 1000);
     },
-  };
-}
-
-/** Work the workers do in place for requests (resolves, renders): shutdown gives it the time jobs get. */
-function createInPlaceWork() {
-  const running = new Set<Promise<unknown>>();
-  return {
-    track<A extends unknown[], R>(work: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
-      return (...args) => {
-        const done = work(...args);
-        running.add(done);
-        done.then(
-          () => running.delete(done),
-          () => running.delete(done),
-        );
-        return done;
-      };
-    },
-    idle: () => Promise.allSettled([...running]),
   };
 }
 

@@ -9,8 +9,6 @@ export interface RenderHereDeps {
   pipeline: AvatarPipeline;
   logger: Logger;
   metrics: Metrics;
-  /** Renders waiting or running here at once; more go through the queue and its backlog bound. */
-  maxInFlight: number;
 }
 
 /**
@@ -20,11 +18,8 @@ export interface RenderHereDeps {
  * made about 60. A source that is no longer in Redis is fetched again by a render job, so one upstream
  * download serves every process.
  */
-export function createRenderHere({ store, pipeline, logger, metrics, maxInFlight }: RenderHereDeps): RenderHere {
-  let inFlight = 0;
+export function createRenderHere({ store, pipeline, logger, metrics }: RenderHereDeps): RenderHere {
   return async (job) => {
-    if (inFlight >= maxInFlight) return 'queue';
-    inFlight++;
     try {
       const source = await store.getSource(job.hash);
       if (!source) return 'queue';
@@ -35,8 +30,6 @@ export function createRenderHere({ store, pipeline, logger, metrics, maxInFlight
       metrics.jobsFailed.inc({ queue: 'render' });
       logger.error({ chatId: job.chatId, size: job.size, format: job.format, err: (err as Error).message }, 'render failed');
       return 'failed';
-    } finally {
-      inFlight--;
     }
   };
 }

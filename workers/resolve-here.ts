@@ -8,8 +8,6 @@ export interface ResolveHereDeps {
   /** JOB_ATTEMPTS: an attempt here is the chatId's first. */
   attempts: number;
   reportFailure: ReportFailure;
-  /** Resolves running here at once; more go through the queue and its backlog bound. */
-  maxInFlight: number;
 }
 
 /**
@@ -20,12 +18,9 @@ export interface ResolveHereDeps {
  * processes (the claim), the per-instance call rate (the pool's slots), a 429's pause, JOB_ATTEMPTS (a failure
  * here is the first attempt; a resolve job makes the others, after the backoff) and the failure marker.
  */
-export function createResolveHere({ resolveOnce, attempts, reportFailure, maxInFlight }: ResolveHereDeps): ResolveHere {
-  let inFlight = 0;
+export function createResolveHere({ resolveOnce, attempts, reportFailure }: ResolveHereDeps): ResolveHere {
   const isFinal = (err: Error) => err instanceof UnrecoverableError || attempts <= 1;
   return async (chatId) => {
-    if (inFlight >= maxInFlight) return 'queue';
-    inFlight++;
     try {
       return (await resolveOnce(chatId, { unlessPaused: true, isFinal })) === 'busy' ? 'queue' : 'finished';
     } catch (err) {
@@ -35,8 +30,6 @@ export function createResolveHere({ resolveOnce, attempts, reportFailure, maxInF
       // A last failure is logged and counted by the failed job that records it.
       if (!final) reportFailure({ queue: 'resolve', chatId, attempt: 1, final, err: err as Error });
       return { failed: (err as Error).message, final };
-    } finally {
-      inFlight--;
     }
   };
 }
