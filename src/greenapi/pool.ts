@@ -47,8 +47,7 @@ export function createInstancePool(
     return Math.max(1, await redis.pttl(key));
   }
 
-  async function pick(): Promise<PooledInstance> {
-    const deadline = Date.now() + MAX_SLOT_WAIT_MS;
+  async function pick(deadline: number): Promise<PooledInstance> {
     for (;;) {
       const start = next++ % instances.length;
       let soonest = Infinity;
@@ -70,6 +69,17 @@ export function createInstancePool(
     }
   }
 
+  // This process's callers wait for a slot one at a time, first come first served. Many waiters polling Redis
+  // together woke together, and the winner's call left behind the others' polls: late enough, under load, to
+  // put a sixth call into a second at 5/s.
+  let line: Promise<unknown> = Promise.resolve();
+  function inTurn(): Promise<PooledInstance> {
+    const deadline = Date.now() + MAX_SLOT_WAIT_MS;
+    const turn = line.then(() => pick(deadline));
+    line = turn.catch(() => undefined);
+    return turn;
+  }
+
   /** A refused instance or plan pauses at once; a 400 we cannot classify only when it keeps coming. */
   async function pauseIfBroken(idInstance: string, err: GreenApiError): Promise<void> {
     let state: 'unauthorized' | 'quota';
@@ -82,7 +92,7 @@ export function createInstancePool(
 
   return {
     async getAvatar(chatId) {
-      const instance = await pick();
+      const instance = await inTurn();
       try {
         return await instance.client.getAvatar(chatId);
       } catch (err) {
