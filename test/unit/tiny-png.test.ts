@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { encodePng, shrinkRgba } from '../../src/images/tiny-png';
+import { encodePng, shrinkToRgba } from '../../src/images/tiny-png';
 
 /** A 16 x 9 gradient, opaque or with an alpha ramp. */
 function gradient(withAlpha: boolean): Uint8Array {
@@ -24,13 +24,21 @@ describe('encodePng', () => {
   });
 });
 
-describe('shrinkRgba', () => {
+describe('shrinkToRgba', () => {
   it('averages blocks until no side exceeds the limit, and leaves small images alone', () => {
     const rgba = new Uint8Array(4 * 2 * 4);
     [0, 100, 200, 50, 10, 10, 10, 10].forEach((v, i) => rgba.set([v, v, v, 255], i * 4));
-    const half = shrinkRgba(rgba, 4, 2, 2);
+    const half = shrinkToRgba(rgba, 4, 2, 4, 2);
     expect([half.width, half.height]).toEqual([2, 1]);
     expect(Array.from(half.rgba)).toEqual([30, 30, 30, 255, 68, 68, 68, 255]);
-    expect(shrinkRgba(rgba, 4, 2, 4).rgba).toBe(rgba);
+    expect(shrinkToRgba(rgba, 4, 2, 4, 4).rgba).toBe(rgba);
+  });
+
+  it('makes RGB opaque RGBA, shrunk or not, and averages a partial last block over its own pixels', () => {
+    const rgb = Uint8Array.from([0, 0, 0, 30, 30, 30, 90, 90, 90]);
+    expect(Array.from(shrinkToRgba(rgb, 3, 1, 3, 3).rgba)).toEqual([0, 0, 0, 255, 30, 30, 30, 255, 90, 90, 90, 255]);
+    const halved = shrinkToRgba(rgb, 3, 1, 3, 2);
+    expect([halved.width, halved.height]).toEqual([2, 1]);
+    expect(Array.from(halved.rgba)).toEqual([15, 15, 15, 255, 90, 90, 90, 255]);
   });
 });
