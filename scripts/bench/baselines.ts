@@ -1,18 +1,22 @@
 /**
  * Baseline servers for `npm run bench`, each in its own process like the service:
  *   node baselines.js http|express|http-distinct <body-file>
+ *   node baselines.js http-redis <body-file> <key>
  *   node baselines.js ipx <directory>
- * The first three send the same bytes with the same headers as an avatar hit; `http-distinct` answers
- * /avatar/<n>.webp with the body that distinct avatar n has in the bench (see distinctBody). `ipx` is Nuxt's
- * sharp image server rendering the files of a directory on request (`/s_96x96,f_png/photo-1.jpg`).
+ * The first four send the same bytes with the same headers as an avatar hit; `http-distinct` answers
+ * /avatar/<n>.webp with the body that distinct avatar n has in the bench (see distinctBody); `http-redis`
+ * reads the body from Redis (REDIS_URL, at `key`, which the bench deletes) with one GET per request, as ioredis with auto-pipelining sends it:
+ * the least any Redis hit costs on this machine. `ipx` is Nuxt's sharp image server rendering the files of a
+ * directory on request (`/s_96x96,f_png/photo-1.jpg`).
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { Redis } from 'ioredis';
 import { distinctBody } from './distinct-body';
 
-const [kind, file] = process.argv.slice(2);
+const [kind, file, key] = process.argv.slice(2);
 const body = kind === 'ipx' ? Buffer.alloc(0) : readFileSync(file!);
 const headers = {
   'content-type': 'image/webp',
@@ -34,6 +38,16 @@ async function handlerFor(kind: string | undefined): Promise<RequestListener> {
       if (!own) bodies.set(String(n), (own = distinctBody(body, n)));
       res.writeHead(200, { ...headers, 'content-length': String(own.length) });
       res.end(own);
+    };
+  }
+  if (kind === 'http-redis') {
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true });
+    await redis.set(key!, body);
+    return (_req, res) => {
+      void redis.getBuffer(key!).then((bytes) => {
+        res.writeHead(200, headers);
+        res.end(bytes);
+      });
     };
   }
   if (kind === 'http') {
