@@ -3,21 +3,27 @@
  *   node baselines.js http|express|http-distinct <body-file>
  *   node baselines.js http-redis <body-file> <key>
  *   node baselines.js ipx <directory>
+ *   node baselines.js cold-floor <key-prefix> <GetAvatar URL>
  * The first four send the same bytes with the same headers as an avatar hit; `http-distinct` answers
  * /avatar/<n>.webp with the body that distinct avatar n has in the bench (see distinctBody); `http-redis`
- * reads the body from Redis (REDIS_URL, at `key`, which the bench deletes) with one GET per request, as ioredis with auto-pipelining sends it:
- * the least any Redis hit costs on this machine. `ipx` is Nuxt's sharp image server rendering the files of a
- * directory on request (`/s_96x96,f_png/photo-1.jpg`).
+ * reads the body from Redis (REDIS_URL, at `key`, which the bench deletes) with one GET per request, as
+ * ioredis with auto-pipelining sends it: the least any Redis hit costs on this machine. `ipx` is Nuxt's sharp
+ * image server rendering the files of a directory on request (`/s_96x96,f_png/photo-1.jpg`). `cold-floor` is
+ * the least a cold avatar costs: for /avatar/<n>.webp, GetAvatar for n@c.us, the download, one sharp thumbnail, source and thumbnail written to Redis in one round trip,
+ * with none of the service's checks, limits, picture info or bookkeeping.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Agent } from 'node:http';
+import axios from 'axios';
 import express from 'express';
 import { Redis } from 'ioredis';
+import sharp from 'sharp';
 import { distinctBody } from './distinct-body';
 
-const [kind, file, key] = process.argv.slice(2);
-const body = kind === 'ipx' ? Buffer.alloc(0) : readFileSync(file!);
+const [kind, file, extra] = process.argv.slice(2);
+const body = kind === 'ipx' || kind === 'cold-floor' ? Buffer.alloc(0) : readFileSync(file!);
 const headers = {
   'content-type': 'image/webp',
   'content-length': String(body.length),
@@ -42,11 +48,29 @@ async function handlerFor(kind: string | undefined): Promise<RequestListener> {
   }
   if (kind === 'http-redis') {
     const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true });
-    await redis.set(key!, body);
+    await redis.set(extra!, body);
     return (_req, res) => {
-      void redis.getBuffer(key!).then((bytes) => {
+      void redis.getBuffer(extra!).then((bytes) => {
         res.writeHead(200, headers);
         res.end(bytes);
+      });
+    };
+  }
+  if (kind === 'cold-floor') {
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true });
+    const upstream = axios.create({ httpAgent: new Agent({ keepAlive: true }), proxy: false });
+    return (req, res) => {
+      const n = /(\d+)\.webp/.exec(req.url ?? '')?.[1] ?? '0';
+      void (async () => {
+        const { data } = await upstream.post<{ urlAvatar: string }>(extra!, { chatId: `${n}@c.us` });
+        const source = Buffer.from((await upstream.get<ArrayBuffer>(data.urlAvatar, { responseType: 'arraybuffer' })).data);
+        const thumbnail = await sharp(source).resize(128, 128, { fit: 'cover' }).webp({ quality: 80, effort: 4 }).toBuffer();
+        await redis.pipeline().set(`${file}:src:${n}`, source).set(`${file}:img:${n}`, thumbnail).exec();
+        res.writeHead(200, { ...headers, 'content-length': String(thumbnail.length) });
+        res.end(thumbnail);
+      })().catch((err: Error) => {
+        res.writeHead(500);
+        res.end(err.message);
       });
     };
   }

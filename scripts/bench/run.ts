@@ -46,7 +46,7 @@ async function load(url: string, options: Partial<autocannon.Options> = {}): Pro
 
 
 /** A baseline server in its own process: `file` is the body to send, or for ipx the directory it renders from. */
-function baseline(kind: 'http' | 'express' | 'http-distinct' | 'http-redis' | 'ipx', file: string, ...args: string[]): Promise<{ url: string; pid: number; stop(): void }> {
+function baseline(kind: 'http' | 'express' | 'http-distinct' | 'http-redis' | 'ipx' | 'cold-floor', file: string, ...args: string[]): Promise<{ url: string; pid: number; stop(): void }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'baselines.ts'), kind, file, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve) => {
     child.stdout.once('data', (chunk: Buffer) => {
@@ -229,7 +229,14 @@ async function main(): Promise<void> {
     }
     await onceEach((i) => `/avatar/${WARM_UP_BASE + i}.webp`, undefined, WARM_UP_N);
     const cold = await onceEach((i) => `/avatar/${COLD_BASE + i}.webp`);
-    rows.push({ scenario: `cold misses: ${COLD_N} distinct photo-like avatars end to end, 16 in flight, after ${WARM_UP_N} others`, rps: cold.rate, p50: cold.p50, p99: cold.p99, note: `${target(cold.rate / sharpRate, 0.5)} raw sharp (GetAvatar + download + render + picture info + store, zero-latency upstream); service ${cold.cpuMs.toFixed(1)} CPU-ms each` });
+    // The same contacts through the least code that does the same work: what any cold path costs here.
+    const coldFloor = await baseline('cold-floor', `${prefix}:floor`, `${green.url}/waInstance${green.idInstance}/getAvatar/${green.apiToken}`);
+    stops.push(coldFloor.stop);
+    await onceEach((i) => `/avatar/${WARM_UP_BASE + i}.webp`, coldFloor, WARM_UP_N);
+    const floorCold = await onceEach((i) => `/avatar/${COLD_BASE + i}.webp`, coldFloor);
+    coldFloor.stop();
+    rows.push({ scenario: `baseline: the least a cold avatar costs (bare http + GetAvatar + download + one sharp thumbnail + source and thumbnail to Redis), the same contacts, 16 in flight`, rps: floorCold.rate, p50: floorCold.p50, p99: floorCold.p99, note: `${ratio(floorCold.rate, sharpRate)} raw sharp; ${floorCold.cpuMs.toFixed(1)} CPU-ms each` });
+    rows.push({ scenario: `cold misses: ${COLD_N} distinct photo-like avatars end to end, 16 in flight, after ${WARM_UP_N} others`, rps: cold.rate, p50: cold.p50, p99: cold.p99, note: `${target(cold.rate / sharpRate, 0.5)} raw sharp, ${ratio(cold.rate, floorCold.rate)} that least cost (GetAvatar + download + checks + render + picture info + store, zero-latency upstream); service ${cold.cpuMs.toFixed(1)} CPU-ms each` });
 
     // A size and format nobody asked for yet, for each of those now cached avatars: one render each (in the
     // serving process, as `npm start` runs it).
