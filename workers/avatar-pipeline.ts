@@ -109,7 +109,7 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
    * once per picture from one decode of its centre square, in one write.
    */
   async function storePicture(bytes: Buffer): Promise<string> {
-    const size = await slots.run(() => inspectSource(bytes, options.maxPixels));
+    const size = inspectSource(bytes, options.maxPixels);
     const hash = sha256(bytes);
     const stored = await store.pictureState(hash, defaultVariant);
     const rendered = stored.variant && stored.info ? undefined : await renderDefault(hash, bytes);

@@ -2,14 +2,13 @@ import { hash } from 'node:crypto';
 import sharp from 'sharp';
 import type { Format } from '../avatar/variant';
 import { countJpegScans } from './jpeg-scans';
+import { readSourceHeader } from './source-header';
 
 /**
  * Bump when the pipeline's output changes: it is part of every ETag, so all cached copies downstream
  * (browsers, CDNs) revalidate and get the new rendering.
  */
 export const PIPELINE_VERSION = 1;
-
-const SOURCE_FORMATS = new Set(['jpeg', 'png', 'webp']);
 
 /** No real encoder writes more scans than this (libjpeg's and mozjpeg's scripts use about 10). */
 export const MAX_JPEG_SCANS = 64;
@@ -30,29 +29,22 @@ export interface PictureSize {
  * Checks a downloaded source from its header alone (sniffed bytes, not Content-Type): a real JPEG, PNG or
  * WebP within the pixel budget. A small file that claims a huge canvas is refused before it is decoded.
  */
-export async function inspectSource(bytes: Buffer, maxPixels: number): Promise<PictureSize> {
+export function inspectSource(bytes: Buffer, maxPixels: number): PictureSize {
   if (bytes.length === 0) throw new InvalidImageError('empty body');
-  let meta: sharp.Metadata;
-  try {
-    // Header only: metadata() never decodes pixels, so the pixel check below runs before any decoding.
-    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
-  } catch {
-    throw new InvalidImageError('not a decodable image');
-  }
-  if (!meta.format || !SOURCE_FORMATS.has(meta.format)) {
-    throw new InvalidImageError(`unsupported source format ${meta.format ?? 'unknown'}`);
-  }
-  const pixels = (meta.width ?? 0) * (meta.height ?? 0);
+  const header = readSourceHeader(bytes);
+  if (!header) throw new InvalidImageError('not a decodable image');
+  if ('unsupported' in header) throw new InvalidImageError(`unsupported source format ${header.unsupported}`);
+  const pixels = header.width * header.height;
   if (pixels === 0 || pixels > maxPixels) {
-    throw new InvalidImageError(`source is ${meta.width}x${meta.height}, over the ${maxPixels}-pixel limit`);
+    throw new InvalidImageError(`source is ${header.width}x${header.height}, over the ${maxPixels}-pixel limit`);
   }
-  if (meta.format === 'jpeg' && meta.isProgressive) {
+  if (header.progressive) {
     const scans = countJpegScans(bytes);
     if (scans > MAX_JPEG_SCANS) throw new InvalidImageError(`progressive JPEG with ${scans} scans, over the limit of ${MAX_JPEG_SCANS}`);
   }
   // EXIF orientations 5-8 swap the sides.
-  const swapped = (meta.orientation ?? 1) >= 5;
-  return { width: swapped ? meta.height! : meta.width!, height: swapped ? meta.width! : meta.height! };
+  const swapped = header.orientation >= 5;
+  return { width: swapped ? header.height : header.width, height: swapped ? header.width : header.height };
 }
 
 /** The encoder settings per format: small files, and AVIF at a speed-oriented effort. */
