@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import sharp from 'sharp';
 import type { Format } from '../avatar/variant';
-import { countJpegScans } from './jpeg-scans';
+import { countJpegScans } from './jpeg-markers';
 import { readSourceHeader } from './source-header';
 
 /**

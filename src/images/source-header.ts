@@ -1,3 +1,5 @@
+import { jpegSegments } from './jpeg-markers';
+
 /**
  * What a downloaded source's header says, read in JS with every offset bounds-checked: the format (sniffed
  * from the bytes, never Content-Type), the stored size, the EXIF orientation and, for JPEG, whether it is
@@ -53,33 +55,16 @@ const isStartOfFrame = (marker: number) => marker >= 0xc0 && marker <= 0xcf && m
 
 function jpegHeader(bytes: Buffer): SourceHeader | undefined {
   let orientation = 1;
-  let i = 2;
-  while (i + 4 <= bytes.length) {
-    if (bytes[i] !== 0xff) return undefined;
-    const marker = bytes[i + 1]!;
-    if (marker === 0xff) {
-      i++; // fill byte
-      continue;
-    }
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
-      i += 2; // markers without a length
-      continue;
-    }
-    // A scan or the end before any frame header: nothing to decode.
-    if (marker === 0xda || marker === 0xd9) return undefined;
-    const length = bytes.readUInt16BE(i + 2);
-    const segment = i + 4;
-    const end = i + 2 + length;
-    if (length < 2 || end > bytes.length) return undefined;
-    if (marker === 0xe1 && orientation === 1 && bytes.toString('latin1', segment, segment + 6) === 'Exif\0\0') {
-      orientation = exifOrientation(bytes.subarray(segment, end));
+  for (const { marker, start, end } of jpegSegments(bytes)) {
+    if (marker === 0xda) return undefined; // a scan before any frame header: nothing to decode
+    if (marker === 0xe1 && orientation === 1 && bytes.toString('latin1', start, start + 6) === 'Exif\0\0') {
+      orientation = exifOrientation(bytes.subarray(start, end));
     }
     if (isStartOfFrame(marker)) {
-      if (length < 8) return undefined;
+      if (end - start < 6) return undefined;
       const progressive = marker === 0xc2 || marker === 0xc6 || marker === 0xca || marker === 0xce;
-      return { format: 'jpeg', height: bytes.readUInt16BE(segment + 1), width: bytes.readUInt16BE(segment + 3), orientation, progressive };
+      return { format: 'jpeg', height: bytes.readUInt16BE(start + 1), width: bytes.readUInt16BE(start + 3), orientation, progressive };
     }
-    i = end;
   }
   return undefined;
 }
