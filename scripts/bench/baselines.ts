@@ -9,13 +9,13 @@
  * reads the body from Redis (REDIS_URL, at `key`, which the bench deletes) with one GET per request, as
  * ioredis with auto-pipelining sends it: the least any Redis hit costs on this machine. `ipx` is Nuxt's sharp
  * image server rendering the files of a directory on request (`/s_96x96,f_png/photo-1.jpg`). `cold-floor` is
- * the least a cold avatar costs: for /avatar/<n>.webp, GetAvatar for n@c.us, the download, one sharp thumbnail, source and thumbnail written to Redis in one round trip,
- * with none of the service's checks, limits, picture info or bookkeeping.
+ * the least a cold avatar costs: for /avatar/<n>.webp, GetAvatar for n@c.us, the download, one sharp
+ * thumbnail, source and thumbnail written to Redis (under `key-prefix`) in one round trip, with none of the
+ * service's checks, limits, picture info or bookkeeping.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type RequestListener } from 'node:http';
+import { Agent, createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Agent } from 'node:http';
 import axios from 'axios';
 import express from 'express';
 import { Redis } from 'ioredis';
