@@ -24,7 +24,7 @@ import { createResolveHere } from './resolve-here';
 import { createInPlaceWork } from './in-place-work';
 import { createResolveClaims } from './resolve-claims';
 import { createResolveOnce } from './resolve-once';
-import { createReportFailure } from './job-errors';
+import { createReportFailure, isLastAttempt } from './job-errors';
 import { createRefreshAhead } from './refresh-ahead';
 import { createWebhookProcessor } from './webhook';
 import { createChangeEvents, type WebhookJob } from '../src/events/change-events';
@@ -145,7 +145,8 @@ export function startWorkers({ config, connection, cache, store, logger, metrics
 
   for (const worker of workers) {
     worker.on('failed', (job, err) => {
-      const final = !job || job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError';
+      // attemptsMade already counts this attempt.
+      const final = !job || isLastAttempt(err, job.attemptsMade, job.opts.attempts ?? 1);
       const chatId = (job?.data as { chatId?: string } | undefined)?.chatId;
       reportFailure({ queue: worker.name, jobId: job?.id, chatId, attempt: job?.attemptsMade, final, err });
     });

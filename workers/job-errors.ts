@@ -28,6 +28,15 @@ export async function toJobError(err: unknown, pause: (ms: number) => Promise<vo
   return err instanceof Error ? err : new Error(String(err));
 }
 
+/**
+ * Whether a failed attempt was the job's last: unrecoverable, or `attempt` (counted from 1) used the last of
+ * `attempts`. A 429's RateLimitError never is: it uses no attempt, wherever it is met (a job or in place).
+ */
+export function isLastAttempt(err: Error, attempt: number, attempts: number): boolean {
+  if (err instanceof RateLimitError) return false;
+  return err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || attempt >= attempts;
+}
+
 export interface FailedAttempt {
   queue: string;
   chatId?: string;

@@ -1,8 +1,8 @@
-import { DelayedError, RateLimitError, UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { AvatarStore } from '../src/avatar/store';
 import type { JobOutcome, RenderJob, ResolveJob } from '../src/queue/jobs';
 import type { AvatarPipeline } from './avatar-pipeline';
-import { toJobError } from './job-errors';
+import { isLastAttempt, toJobError } from './job-errors';
 import type { ResolveOnce } from './resolve-once';
 
 export interface RenderProcessorDeps {
@@ -13,10 +13,7 @@ export interface RenderProcessorDeps {
 }
 
 /** This attempt is the job's last: BullMQ will not run it again. */
-function isFinal(job: Job, err: Error): boolean {
-  if (err instanceof RateLimitError) return false;
-  return err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-}
+const isFinal = (job: Job, err: Error) => isLastAttempt(err, job.attemptsMade + 1, job.opts.attempts ?? 1);
 
 /**
  * How long a resolve job waits while another process resolves its chatId (it then finds the answer fresh):

@@ -1,6 +1,6 @@
-import { RateLimitError, UnrecoverableError } from 'bullmq';
+import { RateLimitError } from 'bullmq';
 import type { ResolveHere } from '../src/queue/job-waiter';
-import type { ReportFailure } from './job-errors';
+import { isLastAttempt, type ReportFailure } from './job-errors';
 import type { ResolveOnce } from './resolve-once';
 
 export interface ResolveHereDeps {
@@ -19,7 +19,7 @@ export interface ResolveHereDeps {
  * here is the first attempt; a resolve job makes the others, after the backoff) and the failure marker.
  */
 export function createResolveHere({ resolveOnce, attempts, reportFailure }: ResolveHereDeps): ResolveHere {
-  const isFinal = (err: Error) => err instanceof UnrecoverableError || attempts <= 1;
+  const isFinal = (err: Error) => isLastAttempt(err, 1, attempts);
   return async (chatId) => {
     try {
       return (await resolveOnce(chatId, { unlessPaused: true, isFinal })) === 'busy' ? 'queue' : 'finished';

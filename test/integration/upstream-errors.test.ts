@@ -124,3 +124,23 @@ describe('a refused instance (401/403/400) and an exhausted plan (466)', () => {
     }
   });
 });
+
+describe('a 429 with JOB_ATTEMPTS=1', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { JOB_ATTEMPTS: '1', MISS_WAIT_MS: '5000' } });
+  });
+  afterAll(() => stack.close());
+
+  it('uses no attempt, in place as in a job: a request during the pause waits for the answer, not an error placeholder', async () => {
+    const chatId = '11000001311@c.us';
+    stack.green.queue(chatId, { kind: 'http', status: 429, body: {}, headers: { 'Retry-After': '1' } });
+    stack.green.set(chatId, { kind: 'avatar', url: await stack.images.add('after-429-one-attempt') });
+    const first = get(stack.url, '/avatar/11000001311.webp');
+    await eventually(() => stack.logs.some((l) => l.msg === 'GetAvatar' && l.chatId === chatId && l.status === 429), 3000, 5);
+    const during = await get(stack.url, '/avatar/11000001311.webp');
+    expect(during.headers['x-avatar-status']).toBe('ok');
+    expect((await first).headers['x-avatar-status']).toBe('ok');
+    expect(stack.green.callsFor(chatId)).toBe(2);
+  });
+});
