@@ -35,6 +35,9 @@ const headers = {
   'cross-origin-resource-policy': 'cross-origin',
 };
 
+/** Redis as the service talks to it: auto-pipelined. */
+const redisClient = () => new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true });
+
 async function handlerFor(kind: string | undefined): Promise<RequestListener> {
   if (kind === 'http-distinct') {
     const bodies = new Map<string, Buffer>();
@@ -47,7 +50,7 @@ async function handlerFor(kind: string | undefined): Promise<RequestListener> {
     };
   }
   if (kind === 'http-redis') {
-    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true });
+    const redis = redisClient();
     await redis.set(extra!, body);
     return (_req, res) => {
       void redis.getBuffer(extra!).then((bytes) => {
@@ -57,7 +60,7 @@ async function handlerFor(kind: string | undefined): Promise<RequestListener> {
     };
   }
   if (kind === 'cold-floor') {
-    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: true });
+    const redis = redisClient();
     const upstream = axios.create({ httpAgent: new Agent({ keepAlive: true }), proxy: false });
     return (req, res) => {
       const n = /(\d+)\.webp/.exec(req.url ?? '')?.[1] ?? '0';
