@@ -47,7 +47,8 @@ export interface AvatarPipeline {
   resolve(chatId: string, stored?: { previous: AvatarMeta | undefined }): Promise<AvatarMeta>;
   /** The source bytes for a cached answer, downloading again (or resolving again) if they were evicted. */
   sourceFor(chatId: string, meta: AvatarMeta): Promise<{ meta: AvatarMeta; source: Buffer }>;
-  render(hash: string, source: Buffer, size: number, format: Format): Promise<void>;
+  /** A variant rendered and stored; its bytes. */
+  render(hash: string, source: Buffer, size: number, format: Format): Promise<Buffer>;
 }
 
 /** The cached status for an answer that is not a picture (`bad request data` is cached as not on WhatsApp). */
@@ -89,8 +90,10 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
     }
   }
 
-  async function render(hash: string, source: Buffer, size: number, format: Format): Promise<void> {
-    await store.putVariant(hash, size, format, await renderBytes(hash, size, format, () => renderVariant(source, size, format, options.maxPixels)));
+  async function render(hash: string, source: Buffer, size: number, format: Format): Promise<Buffer> {
+    const bytes = await renderBytes(hash, size, format, () => renderVariant(source, size, format, options.maxPixels));
+    await store.putVariant(hash, size, format, bytes);
+    return bytes;
   }
 
   /** The default variant, and the pixels it was encoded from (the picture's info is described from them). */

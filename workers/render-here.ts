@@ -13,9 +13,9 @@ export interface RenderHereDeps {
 
 /**
  * A request's new variant rendered in the process that serves it, when that process also runs the workers
- * (`npm start`): its source read from Redis, the render on the workers' sharp slots, the variant written back.
- * About 10 Redis commands where a render job's hop (add, fetch, complete, the completion event, the wait)
- * made about 60. A source that is no longer in Redis is fetched again by a render job, so one upstream
+ * (`npm start`): its source read from Redis, the render on the workers' sharp slots, the variant written back
+ * and handed to the waiting requests (they do not read it back). About 10 Redis commands where a render job's
+ * hop (add, fetch, complete, the completion event, the wait) made about 60. A source that is no longer in Redis is fetched again by a render job, so one upstream
  * download serves every process.
  */
 export function createRenderHere({ store, pipeline, logger, metrics }: RenderHereDeps): RenderHere {
@@ -23,8 +23,7 @@ export function createRenderHere({ store, pipeline, logger, metrics }: RenderHer
     try {
       const source = await store.getSource(job.hash);
       if (!source) return 'queue';
-      await pipeline.render(job.hash, source, job.size, job.format);
-      return 'finished';
+      return { bytes: await pipeline.render(job.hash, source, job.size, job.format) };
     } catch (err) {
       // As a render job's final failure: counted, logged; the next request for the variant tries again.
       metrics.jobsFailed.inc({ queue: 'render' });

@@ -3,7 +3,7 @@ import { mergeHeaders } from '../http/headers';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import type { JobWaiter, WaitOutcome } from '../queue/job-waiter';
+import type { JobWaiter, RenderOutcome } from '../queue/job-waiter';
 import { AppError } from '../errors';
 import { avatarEtag } from './etag';
 import { renderKey } from '../queue/jobs';
@@ -87,7 +87,7 @@ export interface AvatarService {
 }
 
 /** What there is to show when a wait for work ended without its result. */
-const missingAfter = (outcome: WaitOutcome): 'pending' | 'error' => (outcome === 'failed' ? 'error' : 'pending');
+const missingAfter = (outcome: RenderOutcome): 'pending' | 'error' => (outcome === 'failed' ? 'error' : 'pending');
 
 /** An answer, or why there is none to show yet (`rate-limited` carries its Retry-After). */
 export type Answer =
@@ -178,13 +178,13 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
    * Starts (or joins) work a request causes, counted against the client's budget of that kind unless it
    * joins work already in flight. `retryAfter` > 0: refused, nothing started.
    */
-  async function admitted(
+  async function admitted<T>(
     kind: BudgetKind,
     work: string,
     inFlight: boolean,
     clientIp: string,
-    start: () => Promise<WaitOutcome>,
-  ): Promise<{ retryAfter: number; outcome?: WaitOutcome }> {
+    start: () => Promise<T>,
+  ): Promise<{ retryAfter: number; outcome?: T }> {
     const key = `${kind} ${work}`;
     let admission = admissions.get(key);
     if (inFlight && !admission) return { retryAfter: 0, outcome: await start() };
@@ -264,7 +264,8 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
       if (cache === 'HIT') cache = 'MISS';
       const job = { chatId: req.chatId, hash: meta.hash, size: req.size, format: req.format };
       const { retryAfter, outcome } = await admitted('render', renderKey(job), waiter.isRendering(job), clientIp, () => waiter.render(job, waitLeft()));
-      variant = (await store.read(req.chatId, wanted)).variant;
+      // Rendered here: the bytes just stored; else whatever the render job (or another process) stored.
+      variant = typeof outcome === 'object' ? outcome.bytes : (await store.read(req.chatId, wanted)).variant;
       if (!variant) return outcome ? unresolved(req, missingAfter(outcome), cache) : rateLimited(req, 'render', retryAfter);
     }
 

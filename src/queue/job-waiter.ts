@@ -8,11 +8,19 @@ import type { AvatarQueueEvents, AvatarQueues } from './queues';
  */
 export type WaitOutcome = 'finished' | 'failed' | 'timeout' | 'backlog';
 
+/** A variant this process rendered (and stored) itself: its bytes, which the waiting requests serve without reading them back. */
+export interface Rendered {
+  bytes: Buffer;
+}
+
+/** How a render's wait ended: as a job's, or with the bytes when the render ran here. */
+export type RenderOutcome = WaitOutcome | Rendered;
+
 export interface JobWaiter {
   /** Enqueue (or join) the resolve job for a chatId and wait for it, at most `waitMs`. */
   resolve(chatId: string, waitMs: number): Promise<WaitOutcome>;
   /** Render a variant (in this process when it can: see RenderHere; else by a render job) and wait, at most `waitMs`. */
-  render(job: RenderJob, waitMs: number): Promise<WaitOutcome>;
+  render(job: RenderJob, waitMs: number): Promise<RenderOutcome>;
   /** Enqueue a background refresh of a stale answer; no wait. */
   refresh(chatId: string): Promise<void>;
   /** Whether this process already waits for a resolve of the chatId (a new request would join it). */
@@ -21,9 +29,9 @@ export interface JobWaiter {
   isRendering(job: RenderJob): boolean;
 }
 
-function timer(ms: number): { promise: Promise<WaitOutcome>; cancel(): void } {
+function timer(ms: number): { promise: Promise<'timeout'>; cancel(): void } {
   let handle: NodeJS.Timeout;
-  const promise = new Promise<WaitOutcome>((resolve) => {
+  const promise = new Promise<'timeout'>((resolve) => {
     handle = setTimeout(() => resolve('timeout'), ms);
   });
   return { promise, cancel: () => clearTimeout(handle) };
@@ -33,7 +41,7 @@ function timer(ms: number): { promise: Promise<WaitOutcome>; cancel(): void } {
  * A render done in this process instead of through the queue (the embedded role, where this process also
  * runs the workers): 'queue' when it cannot be done here (see workers/render-here).
  */
-export type RenderHere = (job: RenderJob) => Promise<Exclude<WaitOutcome, 'timeout' | 'backlog'> | 'queue'>;
+export type RenderHere = (job: RenderJob) => Promise<Rendered | 'failed' | 'queue'>;
 
 /**
  * A miss resolved in this process instead of through the queue (the embedded role): 'queue' when it cannot be
@@ -52,6 +60,23 @@ export interface JobWaiterOptions {
   resolveHere?: ResolveHere;
 }
 
+/** One promise per key for work in flight in this process: a caller joins it, and waits at most its own time. */
+function sharedWaits<T>() {
+  const waits = new Map<string, Promise<T>>();
+  return {
+    join(key: string, start: () => Promise<T>, waitMs: number): Promise<T | 'timeout'> {
+      let wait = waits.get(key);
+      if (!wait) {
+        wait = start().finally(() => waits.delete(key));
+        waits.set(key, wait);
+      }
+      const own = timer(waitMs);
+      return Promise.race([wait, own.promise]).finally(own.cancel);
+    },
+    has: (key: string) => waits.has(key),
+  };
+}
+
 /** How long a measured backlog is trusted, so a burst of misses costs one count, not one each. */
 const BACKLOG_CHECK_MS = 500;
 
@@ -61,7 +86,8 @@ const BACKLOG_CHECK_MS = 500;
  * A resolve or render this process can do itself (resolveHere, renderHere) is shared the same way, without a job.
  */
 export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents, { maxWaitMs, maxBacklog, renderHere, resolveHere }: JobWaiterOptions): JobWaiter {
-  const waits = new Map<string, Promise<WaitOutcome>>();
+  const resolves = sharedWaits<WaitOutcome>();
+  const renders = sharedWaits<RenderOutcome>();
   // Last measured backlog per queue, plus what this process added since.
   const backlog = new Map<string, { waiting: Promise<number>; at: number }>();
 
@@ -93,15 +119,6 @@ export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents,
     }
   }
 
-  function shared(key: string, start: () => Promise<WaitOutcome>, waitMs: number): Promise<WaitOutcome> {
-    let wait = waits.get(key);
-    if (!wait) {
-      wait = start().finally(() => waits.delete(key));
-      waits.set(key, wait);
-    }
-    const own = timer(waitMs);
-    return Promise.race([wait, own.promise]).finally(own.cancel);
-  }
 
   return {
     resolve(chatId, waitMs) {
@@ -113,18 +130,18 @@ export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents,
         if (done.final) return enqueue({ chatId, failedHere: done.failed }, { attempts: 1 });
         return enqueue({ chatId }, afterFirstAttempt(queues.resolve.defaultJobOptions));
       };
-      return shared(key, resolveHere ? () => resolveHere(chatId).then(takeOver) : () => enqueue(), waitMs);
+      return resolves.join(key, resolveHere ? () => resolveHere(chatId).then(takeOver) : () => enqueue(), waitMs);
     },
     render(job, waitMs) {
       const key = renderKey(job);
       const enqueue = () => addAndWait(queues.render, events.render, key, job);
-      const start = renderHere ? () => renderHere(job).then((done) => (done === 'queue' ? enqueue() : done)) : enqueue;
-      return shared(key, start, waitMs);
+      const start = renderHere ? () => renderHere(job).then((done): RenderOutcome | Promise<WaitOutcome> => (done === 'queue' ? enqueue() : done)) : enqueue;
+      return renders.join(key, start, waitMs);
     },
     async refresh(chatId) {
       await queues.resolve.add('resolve', { chatId }, onceAt(resolveKey(chatId), PRIORITY.background));
     },
-    isResolving: (chatId) => waits.has(resolveKey(chatId)),
-    isRendering: (job) => waits.has(renderKey(job)),
+    isResolving: (chatId) => resolves.has(resolveKey(chatId)),
+    isRendering: (job) => renders.has(renderKey(job)),
   };
 }

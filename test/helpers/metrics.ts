@@ -10,3 +10,10 @@ export async function avatarResponses(baseUrl: string): Promise<Record<string, n
 }
 
 export const total = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
+
+/** Thumbnails the service rendered in `format`, read from its own /metrics. */
+export async function renders(baseUrl: string, format: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const match = new RegExp(`^avatar_render_duration_seconds_count\\{format="${format}"\\} (\\d+)`, 'm').exec(text);
+  return match ? Number(match[1]) : 0;
+}

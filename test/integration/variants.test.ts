@@ -2,12 +2,15 @@ import sharp from 'sharp';
 import { createKeys } from '../../src/avatar/keys';
 import { startStack, type Stack } from '../helpers/stack';
 import { get } from '../helpers/http';
+import { renders } from '../helpers/metrics';
 
 /** New sizes and formats of a cached avatar, rendered from its stored source (in the serving process). */
 const USER = '11001234567';
 const CHAT = `${USER}@c.us`;
 
 let stack: Stack;
+let keys: ReturnType<typeof createKeys>;
+let hash: string;
 let sourceKey: string;
 
 beforeAll(async () => {
@@ -15,8 +18,9 @@ beforeAll(async () => {
   stack = await startStack({ env: { RENDER_CONCURRENCY: '1' } });
   stack.green.set(CHAT, { kind: 'avatar', url: await stack.images.add('alice') });
   expect((await get(stack.url, `/avatar/${USER}.webp`)).status).toBe(200);
-  const keys = createKeys(stack.config.redis.keyPrefix);
-  sourceKey = keys.source((await stack.redis.hget(keys.meta(CHAT), 'hash'))!);
+  keys = createKeys(stack.config.redis.keyPrefix);
+  hash = (await stack.redis.hget(keys.meta(CHAT), 'hash'))!;
+  sourceKey = keys.source(hash);
 });
 afterAll(() => stack.close());
 
@@ -30,6 +34,18 @@ describe('new variants of a cached avatar', () => {
     expect(await Promise.all(responses.map((r) => side(r.body as Buffer)))).toEqual(sizes);
     expect(stack.green.callsFor(CHAT)).toBe(1);
     expect(stack.images.downloads('alice')).toBe(1);
+  });
+
+  it('asked by many at once, are rendered once, and every response has the bytes stored for other processes', async () => {
+    const responses = await Promise.all(Array.from({ length: 10 }, () => get(stack.url, `/avatar/${USER}.avif?size=128`)));
+    expect(await renders(stack.url, 'avif')).toBe(1);
+    const stored = await stack.redis.getBuffer(keys.variant(hash, 128, 'avif'));
+    expect(stored?.length).toBeGreaterThan(0);
+    for (const response of responses) {
+      expect(response.status).toBe(200);
+      expect(response.headers.etag).toBe(responses[0]!.headers.etag);
+      expect(Buffer.compare(response.body as Buffer, stored!)).toBe(0);
+    }
   });
 
   it('fetch an evicted source again through the stored link: one download, no GetAvatar call, for 20 requests at once', async () => {
