@@ -52,7 +52,9 @@ export function createResolveOnce({ store, pipeline, claims, pauseResolve, failu
       }
       throw jobError;
     } finally {
-      await release();
+      // Not awaited: the caller's next command (a request's re-read of the answer) leaves in the same write. A
+      // release lost to a Redis error ends with the claim's own expiry.
+      release().catch(() => undefined);
     }
   };
 }
