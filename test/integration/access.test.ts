@@ -100,7 +100,8 @@ describe('expiring signed URLs and key rotation (SIGNING_KEYS)', () => {
   });
 
   it('never serves an expired URL from memory, even one served a moment before', async () => {
-    const url = avatarUrl('', '11000000710', { format: 'webp', size: 32, key: NEW, exp: Math.floor(Date.now() / 1000) + 1 });
+    // exp is in whole seconds: +2 leaves the two requests below at least one second, whatever the clock reads now.
+    const url = avatarUrl('', '11000000710', { format: 'webp', size: 32, key: NEW, exp: Math.floor(Date.now() / 1000) + 2 });
     expect((await get(stack.url, url)).status).toBe(200);
     expect((await get(stack.url, url)).status).toBe(200);
     // Bounded poll across the expiry second, each request answered from the cache if it could be.
