@@ -1,5 +1,5 @@
 import { lifetimesFor, nextLifetime, sameAnswer, samePicturePath, type FreshnessPolicy } from '../src/avatar/freshness';
-import type { AnswerStatus, AvatarMeta, AvatarStore } from '../src/avatar/store';
+import type { AnswerStatus, AvatarMeta, AvatarStore, NewPicture } from '../src/avatar/store';
 import type { Format } from '../src/avatar/variant';
 import type { Clock } from '../src/clock';
 import { avatarEtag, placeholderEtag } from '../src/avatar/etag';
@@ -108,20 +108,17 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
   }
 
   /**
-   * Validates new source bytes and stores them with the default variant and the picture's info, each computed
-   * once per picture from one decode of its centre square, in one write.
+   * Validates new source bytes, and renders the default variant and describes the picture's info where they
+   * are not stored yet, each once per picture from one decode of its centre square: what to store, in one write.
    */
-  async function storePicture(bytes: Buffer): Promise<string> {
+  async function preparePicture(bytes: Buffer): Promise<{ hash: string; picture: NewPicture }> {
     const size = inspectSource(bytes, options.maxPixels);
     const hash = sha256(bytes);
     const stored = await store.pictureState(hash, defaultVariant);
     const rendered = stored.variant && stored.info ? undefined : await renderDefault(hash, bytes);
-    await store.putPicture(hash, {
-      source: bytes,
-      variant: rendered && !stored.variant ? { ...defaultVariant, bytes: rendered.bytes } : undefined,
-      info: rendered && !stored.info ? describeSquare(rendered.pixels, size) : undefined,
-    });
-    return hash;
+    const variant = rendered && !stored.variant ? { ...defaultVariant, bytes: rendered.bytes } : undefined;
+    const info = rendered && !stored.info ? describeSquare(rendered.pixels, size) : undefined;
+    return { hash, picture: { source: bytes, variant, info } };
   }
 
   /** The ETag of an answer's image at the default size and format: the picture's, or the placeholder's. */
@@ -130,8 +127,17 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
       ? avatarEtag(answer.hash, options.defaultSize, options.defaultFormat)
       : placeholderEtag(paletteIndex(chatId), options.defaultSize, options.defaultFormat);
 
-  /** Writes an answer with its lifetime: doubled when it did not change, the base lifetime when it did. */
-  async function writeAnswer(chatId: string, previous: AvatarMeta | undefined, status: AnswerStatus, url: string, hash: string): Promise<AvatarMeta> {
+  /**
+   * Writes an answer with its lifetime: doubled when it did not change, the base lifetime when it did. With the
+   * new picture it points to, when there is one: both in one write.
+   */
+  async function writeAnswer(
+    chatId: string,
+    previous: AvatarMeta | undefined,
+    status: AnswerStatus,
+    url: string,
+    { hash, picture }: { hash: string; picture?: NewPicture },
+  ): Promise<AvatarMeta> {
     const now = clock();
     const unchanged = previous !== undefined && sameAnswer(previous, { status, hash });
     const lifetime = nextLifetime(freshness, unchanged ? previous : undefined, status);
@@ -153,22 +159,20 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
     // A picture's answer lives as long as its images, so it can be served stale; a negative one long enough
     // past its freshness for the next refresh to see that it did not change.
     const keepSeconds = status === 'ok' ? options.imageTtlSeconds : lifetime + lifetimesFor(freshness, status).maxSeconds;
-    await store.writeMeta(chatId, meta, keepSeconds);
+    if (picture) await store.putPicture(hash, picture, { chatId, meta, ttlSeconds: keepSeconds });
+    else await store.writeMeta(chatId, meta, keepSeconds);
     return meta;
   }
 
   /** Applies a GetAvatar answer. An expired link (403/404/410) earns exactly one fresh GetAvatar. */
   async function apply(chatId: string, previous: AvatarMeta | undefined, answer: AvatarAnswer, mayAskAgain: boolean): Promise<AvatarMeta> {
-    if (answer.kind !== 'avatar') return writeAnswer(chatId, previous, NEGATIVE_STATUS[answer.kind], '', '');
+    if (answer.kind !== 'avatar') return writeAnswer(chatId, previous, NEGATIVE_STATUS[answer.kind], '', { hash: '' });
     // The same picture path is the same picture: keep hash, variants and ETag; only the link is new.
     const kept = previous?.status === 'ok' && samePicturePath(previous.url, answer.url) ? await store.pictureState(previous.hash, defaultVariant) : undefined;
     if (previous && kept?.source) {
-      // Pictures stored before their info was computed get it now, from the stored bytes.
-      if (!kept.info) {
-        const source = await store.getSource(previous.hash);
-        if (source) await storePicture(source);
-      }
-      return writeAnswer(chatId, previous, 'ok', answer.url, previous.hash);
+      // Pictures stored before their info was computed get it now, from the stored bytes, with the answer.
+      const source = kept.info ? null : await store.getSource(previous.hash);
+      return writeAnswer(chatId, previous, 'ok', answer.url, source ? await preparePicture(source) : { hash: previous.hash });
     }
     let bytes: Buffer;
     try {
@@ -178,7 +182,7 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
       logger.info({ chatId }, 'avatar link expired, asking GetAvatar again');
       return apply(chatId, previous, await greenApi.getAvatar(chatId), false);
     }
-    return writeAnswer(chatId, previous, 'ok', answer.url, await storePicture(bytes));
+    return writeAnswer(chatId, previous, 'ok', answer.url, await preparePicture(bytes));
   }
 
   /** `stored`: the answer as the caller just read it, so it is not read twice. */
@@ -196,8 +200,10 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
       if (!(err instanceof DownloadError) || err.reason !== 'expired') throw err;
       return resolve(chatId);
     }
-    const hash = await storePicture(bytes);
-    return hash === meta.hash ? meta : writeAnswer(chatId, meta, 'ok', meta.url, hash);
+    const prepared = await preparePicture(bytes);
+    if (prepared.hash !== meta.hash) return writeAnswer(chatId, meta, 'ok', meta.url, prepared);
+    await store.putPicture(prepared.hash, prepared.picture);
+    return meta;
   }
 
   async function sourceFor(chatId: string, meta: AvatarMeta): Promise<{ meta: AvatarMeta; source: Buffer }> {

@@ -86,6 +86,20 @@ export interface VariantName {
   format: Format;
 }
 
+/** What is stored of a new picture: its source, and its default variant and info when they are not stored yet. */
+export interface NewPicture {
+  source: Buffer;
+  variant?: VariantName & { bytes: Buffer };
+  info?: PictureInfo;
+}
+
+/** An answer to write, and how long it is kept. */
+export interface AnswerWrite {
+  chatId: string;
+  meta: AvatarMeta;
+  ttlSeconds: number;
+}
+
 export interface AvatarStore {
   /** The answer, and the variant it points to when one is named (the JSON info needs no image bytes). */
   read(chatId: string, variant?: VariantName): Promise<AvatarRead>;
@@ -99,8 +113,11 @@ export interface AvatarStore {
   deleteSource(hash: string): Promise<void>;
   /** What is stored of a picture: its source, a variant (the default one), its info. One round trip. */
   pictureState(hash: string, variant: VariantName): Promise<{ source: boolean; variant: boolean; info: boolean }>;
-  /** A picture's source, with its default variant and info when they are new: one round trip on one Redis. */
-  putPicture(hash: string, picture: { source: Buffer; variant?: VariantName & { bytes: Buffer }; info?: PictureInfo }): Promise<void>;
+  /**
+   * A picture's source, with its default variant and info when they are new, and the answer that points to it
+   * when one is given (written after the picture, never without it): one round trip on one Redis.
+   */
+  putPicture(hash: string, picture: NewPicture, answer?: AnswerWrite): Promise<void>;
   hasVariant(hash: string, size: number, format: Format): Promise<boolean>;
   putVariant(hash: string, size: number, format: Format, bytes: Buffer): Promise<void>;
 }
@@ -116,7 +133,16 @@ async function sendTogether(redis: RedisClient, commands: RedisCommand[]): Promi
     await Promise.all(commands.map((command) => redis.call(...command)));
     return;
   }
-  for (const [err] of (await redis.pipeline(commands).exec()) ?? []) if (err) throw err;
+  throwFirstError(await redis.pipeline(commands).exec());
+}
+
+/** Commands in one round trip that Redis runs together, in order (keys in one slot, or one standalone Redis). */
+async function transaction(redis: RedisClient, commands: RedisCommand[]): Promise<void> {
+  throwFirstError(await redis.multi(commands).exec());
+}
+
+function throwFirstError(results: [Error | null, unknown][] | null): void {
+  for (const [err] of results ?? []) if (err) throw err;
 }
 
 /** The read script's newline-joined fields; whatever follows the last fixed field is the url, newlines and all. */
@@ -143,6 +169,13 @@ function toMeta(fields: (string | Buffer | null | undefined)[]): AvatarMeta | un
 
 export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: StoreTtl): AvatarStore {
   const keys = createKeys(keyPrefix);
+
+  /** An answer with its lifetime, and no failure marker left beside it (one slot: the chatId's hash tag). */
+  const answerCommands = ({ chatId, meta, ttlSeconds }: AnswerWrite): RedisCommand[] => [
+    ['hset', keys.meta(chatId), ...Object.entries(meta).flat()],
+    ['expire', keys.meta(chatId), ttlSeconds],
+    ['del', keys.failure(chatId)],
+  ];
   if (!('readAvatarBuffer' in redis)) {
     redis.defineCommand('readAvatar', { numberOfKeys: 2, lua: READ_AVATAR_LUA });
   }
@@ -172,15 +205,7 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
       return toMeta(await redis.hmget(keys.meta(chatId), ...META_FIELDS));
     },
 
-    async writeMeta(chatId, meta, ttlSeconds) {
-      const key = keys.meta(chatId);
-      await redis
-        .multi()
-        .hset(key, { ...meta })
-        .expire(key, ttlSeconds)
-        .del(keys.failure(chatId))
-        .exec();
-    },
+    writeMeta: (chatId, meta, ttlSeconds) => transaction(redis, answerCommands({ chatId, meta, ttlSeconds })),
 
     async markFailed(chatId, ttlSeconds) {
       if (ttlSeconds > 0) await redis.set(keys.failure(chatId), '1', 'EX', ttlSeconds);
@@ -208,11 +233,17 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
       return { source: found[0] === 1, variant: found[1] === 1, info: found[2] === 1 };
     },
 
-    async putPicture(hash, { source, variant, info }) {
+    async putPicture(hash, { source, variant, info }, answer) {
       const commands: RedisCommand[] = [['set', keys.source(hash), source, 'EX', ttl.imageSeconds]];
       if (variant) commands.push(['set', keys.variant(hash, variant.size, variant.format), variant.bytes, 'EX', ttl.imageSeconds]);
       if (info) commands.push(['hset', keys.info(hash), ...Object.entries(info).flat()], ['expire', keys.info(hash), ttl.imageSeconds]);
-      await sendTogether(redis, commands);
+      if (!answer) return sendTogether(redis, commands);
+      // On a cluster the answer lives in another slot than the picture: written once the picture is.
+      if (isCluster(redis)) {
+        await sendTogether(redis, commands);
+        return transaction(redis, answerCommands(answer));
+      }
+      await transaction(redis, [...commands, ...answerCommands(answer)]);
     },
 
     async hasVariant(hash, size, format) {

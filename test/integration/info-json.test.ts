@@ -1,13 +1,16 @@
 import request from 'supertest';
 import sharp from 'sharp';
 import { thumbHashToRGBA } from 'thumbhash';
+import { createKeys } from '../../src/avatar/keys';
 import { avatarUrl } from '../../src/client';
-import { startStack, type Stack } from '../helpers/stack';
+import { eventually, startStack, type Stack } from '../helpers/stack';
 import { get } from '../helpers/http';
+
+const ADMIN = 'admin-token-0123456789abcdef';
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ env: { NEGATIVE_TTL_SECONDS: '600' } });
+  stack = await startStack({ env: { NEGATIVE_TTL_SECONDS: '600', ADMIN_TOKEN: ADMIN } });
 });
 afterAll(() => stack.close());
 
@@ -65,6 +68,25 @@ describe('GET /avatar/:id.json', () => {
     expect(again.status).toBe(304);
     const keys = await stack.redis.keys(`${stack.config.redis.keyPrefix}:info:*`);
     expect(keys.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('for a picture stored before pictures had info: computed at its next refresh from the stored source, no download', async () => {
+    const chatId = '11008000010@c.us';
+    stack.green.set(chatId, { kind: 'avatar', url: await stack.images.add('stored-before-info', { bytes: await redPicture() }) });
+    expect((await get(stack.url, '/avatar/11008000010.webp')).status).toBe(200);
+    const keys = createKeys(stack.config.redis.keyPrefix);
+    await stack.redis.del(keys.info((await stack.redis.hget(keys.meta(chatId), 'hash'))!));
+
+    const auth = { Authorization: `Bearer ${ADMIN}` };
+    const warm = await request(stack.url).post('/v1/warm').set(auth).send({ chatIds: ['11008000010'], force: true });
+    await eventually(async () => (await request(stack.url).get(`/v1/warm/${warm.body.batchId}`).set(auth)).body.pending === 0, 10_000, 100);
+
+    const res = await json('/avatar/11008000010.json');
+    expect(res.body.status).toBe('ok');
+    expect(res.body.thumbhash).toMatch(/^[A-Za-z0-9+/]+=*$/);
+    expect(res.body.placeholder).toMatch(/^data:image\/png;base64,/);
+    expect(stack.green.callsFor(chatId)).toBe(2);
+    expect(stack.images.downloads('stored-before-info')).toBe(1);
   });
 
   it.each([
