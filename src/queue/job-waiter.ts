@@ -119,7 +119,6 @@ export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents,
     }
   }
 
-
   return {
     resolve(chatId, waitMs) {
       const key = resolveKey(chatId);
