@@ -14,9 +14,9 @@ export interface RenderHereDeps {
 /**
  * A request's new variant rendered in the process that serves it, when that process also runs the workers
  * (`npm start`): its source read from Redis, the render on the workers' sharp slots, the variant written back
- * and handed to the waiting requests (they do not read it back). About 10 Redis commands where a render job's
- * hop (add, fetch, complete, the completion event, the wait) made about 60. A source that is no longer in Redis is fetched again by a render job, so one upstream
- * download serves every process.
+ * and handed to the waiting requests (they do not read it back). About 5 Redis commands where a render job's
+ * hop (add, fetch, complete, the completion event, the wait) made about 60. A source that is no longer in
+ * Redis is fetched again by a render job, so one upstream download serves every process.
  */
 export function createRenderHere({ store, pipeline, logger, metrics }: RenderHereDeps): RenderHere {
   return async (job) => {

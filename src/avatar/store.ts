@@ -176,6 +176,7 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
     ['expire', keys.meta(chatId), ttlSeconds],
     ['del', keys.failure(chatId)],
   ];
+
   if (!('readAvatarBuffer' in redis)) {
     redis.defineCommand('readAvatar', { numberOfKeys: 2, lua: READ_AVATAR_LUA });
   }
