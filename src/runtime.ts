@@ -145,8 +145,8 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
       waiter: createJobWaiter(queues, events, { maxWaitMs: config.missWaitMs, maxBacklog: config.jobs.maxBacklog, renderHere: workers?.renderHere, resolveHere: workers?.resolveHere }),
       placeholders,
       limits: {
-        miss: createClientLimiter(cache, prefix, 'miss', config.security.missRatePerMin),
-        render: createClientLimiter(cache, prefix, 'render', config.security.renderRatePerMin),
+        miss: createClientLimiter(cache, prefix, 'miss', config.security.missRatePerMin, clock),
+        render: createClientLimiter(cache, prefix, 'render', config.security.renderRatePerMin, clock),
       },
       recent,
       metrics,

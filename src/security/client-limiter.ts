@@ -1,3 +1,4 @@
+import type { Clock } from '../clock';
 import type { RedisClient } from '../redis';
 import { createKeys } from '../avatar/keys';
 import type { BudgetKind } from '../avatar/service';
@@ -10,13 +11,14 @@ export interface ClientLimiter {
 /**
  * A fixed one-minute window per client IP and kind of work, in Redis so every API process shares it. Only
  * requests that cause new work are counted; hits, and requests joining work already in flight, cost nothing.
+ * The window follows the service's clock, so a test can hold one minute still.
  */
-export function createClientLimiter(redis: RedisClient, keyPrefix: string, kind: BudgetKind, perMinute: number): ClientLimiter {
+export function createClientLimiter(redis: RedisClient, keyPrefix: string, kind: BudgetKind, perMinute: number, clock: Clock): ClientLimiter {
   const keys = createKeys(keyPrefix);
   return {
     async take(clientIp) {
       if (perMinute <= 0) return 0;
-      const now = Date.now();
+      const now = clock();
       const minute = Math.floor(now / 60_000);
       const key = keys.clientRate(kind, clientIp, minute);
       const [[, count]] = (await redis.multi().incr(key).expire(key, 61).exec()) as [[Error | null, number]];

@@ -5,7 +5,7 @@ import request from 'supertest';
 import { readFileSync } from 'node:fs';
 import { avatarSrcSet, avatarUrl, canonicalTarget, sign } from '../../src/client';
 import { createKeys } from '../../src/avatar/keys';
-import { eventually, startStack, type Stack } from '../helpers/stack';
+import { eventually, ManualClock, startStack, type Stack } from '../helpers/stack';
 import { errorOf, get } from '../helpers/http';
 
 const KEY = 'test-signing-key-0123456789';
@@ -124,10 +124,12 @@ describe('expiring signed URLs and key rotation (SIGNING_KEYS)', () => {
   });
 });
 
+// Budgets count per minute of the service's clock: the stacks below hold it still, so no test straddles two
+// minutes (and gets two budgets), however long it runs.
 describe('per-client limit on requests that start an upstream call (MISS_RATE_PER_MIN)', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ env: { MISS_RATE_PER_MIN: '3', TRUST_PROXY: 'true' } });
+    stack = await startStack({ env: { MISS_RATE_PER_MIN: '3', TRUST_PROXY: 'true' }, clock: new ManualClock().now });
     stack.green.setFallback({ kind: 'not-on-whatsapp' });
   });
   afterAll(() => stack.close());
@@ -161,7 +163,7 @@ describe('per-client limit on requests that start an upstream call (MISS_RATE_PE
 describe('X-Forwarded-For values that are not addresses, with TRUST_PROXY=true', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ env: { MISS_RATE_PER_MIN: '3', TRUST_PROXY: 'true', REFRESH_CHECK_SECONDS: '1' } });
+    stack = await startStack({ env: { MISS_RATE_PER_MIN: '3', TRUST_PROXY: 'true', REFRESH_CHECK_SECONDS: '1' }, clock: new ManualClock().now });
   });
   afterAll(() => stack.close());
 
@@ -183,7 +185,7 @@ describe('X-Forwarded-For values that are not addresses, with TRUST_PROXY=true',
 describe('X-Forwarded-For without TRUST_PROXY', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ env: { MISS_RATE_PER_MIN: '2' } });
+    stack = await startStack({ env: { MISS_RATE_PER_MIN: '2' }, clock: new ManualClock().now });
   });
   afterAll(() => stack.close());
 
@@ -216,7 +218,7 @@ describe('response headers', () => {
 describe('per-client render budget (RENDER_RATE_PER_MIN)', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ env: { RENDER_RATE_PER_MIN: '10' } });
+    stack = await startStack({ env: { RENDER_RATE_PER_MIN: '10' }, clock: new ManualClock().now });
   });
   afterAll(() => stack.close());
 
@@ -247,8 +249,23 @@ describe('per-client render budget (RENDER_RATE_PER_MIN)', () => {
     expect((await get(stack.url, '/avatar/11000001301.webp?size=32')).status).toBe(200);
   });
 
+  it('gives a client its budget again in the next minute', async () => {
+    const clock = new ManualClock();
+    const one = await startStack({ env: { RENDER_RATE_PER_MIN: '1' }, clock: clock.now });
+    try {
+      one.green.set('11000001303@c.us', { kind: 'avatar', url: await one.images.add('next-minute') });
+      await get(one.url, '/avatar/11000001303.webp');
+      expect((await get(one.url, '/avatar/11000001303.png?size=96')).status).toBe(200);
+      expect((await get(one.url, '/avatar/11000001303.png?size=64')).status).toBe(429);
+      clock.advance(60);
+      expect((await get(one.url, '/avatar/11000001303.png?size=64')).status).toBe(200);
+    } finally {
+      await one.close();
+    }
+  });
+
   it('does not charge requests that join a render in flight', async () => {
-    const one = await startStack({ env: { RENDER_RATE_PER_MIN: '1' } });
+    const one = await startStack({ env: { RENDER_RATE_PER_MIN: '1' }, clock: new ManualClock().now });
     try {
       one.green.set('11000001302@c.us', { kind: 'avatar', url: await one.images.add('joined-render') });
       await get(one.url, '/avatar/11000001302.webp');

@@ -1,13 +1,13 @@
 import request from 'supertest';
 import { specProblems } from '../helpers/openapi';
-import { startStack, type Stack } from '../helpers/stack';
+import { ManualClock, startStack, type Stack } from '../helpers/stack';
 
 const ADMIN = 'admin-token-0123456789abcdef';
 const auth = { Authorization: `Bearer ${ADMIN}` };
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ env: { ADMIN_TOKEN: ADMIN, DEMO_PAGE: 'true', DEMO_CONTACTS: '11001234567', RENDER_RATE_PER_MIN: '2' } });
+  stack = await startStack({ env: { ADMIN_TOKEN: ADMIN, DEMO_PAGE: 'true', DEMO_CONTACTS: '11001234567', RENDER_RATE_PER_MIN: '2' }, clock: new ManualClock().now });
   stack.green.set('11009200001@c.us', { kind: 'avatar', url: await stack.images.add('documented') });
   stack.green.set('11009200002@c.us', { kind: 'no-avatar' });
 });
