@@ -1,7 +1,8 @@
 /** @type {import('jest').Config} */
 module.exports = {
   preset: 'ts-jest',
-  // thumbhash ships ES modules only: compile it to CommonJS for Jest (Node itself loads it as it is).
+  // thumbhash (the reference src/images/thumbhash.ts is tested against) ships ES modules only: compile it to
+  // CommonJS for Jest.
   transform: {
     '^.+\\.ts$': 'ts-jest',
     '/node_modules/thumbhash/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', moduleResolution: 'node10', verbatimModuleSyntax: false } }],
