@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { closeServer, delay, listenOnLoopback, readBody } from './http-util';
+import { closeServer, delay, drainedOrClosed, listenOnLoopback, readBody } from './http-util';
 
 /**
  * The three generations of GetAvatar's documented answer:
@@ -159,7 +159,7 @@ export class FakeGreenApi extends EventEmitter {
     while (sent < bytes && !res.destroyed) {
       const piece = chunk.subarray(0, Math.min(chunkBytes, bytes - sent));
       sent += piece.length;
-      if (!res.write(piece)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+      if (!res.write(piece)) await drainedOrClosed(res);
       if (intervalMs) await delay(intervalMs);
     }
     if (!res.destroyed) res.end();

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** A real HTTP server on an ephemeral loopback port. */
@@ -25,3 +25,17 @@ export async function readBody(req: IncomingMessage): Promise<string> {
 
 /** A delay that does not keep a finished test process alive. */
 export const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+/**
+ * Resolves once a response that refused a write can take more, or has closed (the client hung up); removes
+ * both listeners, so a long slow body does not pile them up on the response.
+ */
+export function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done).off('close', done);
+      resolve();
+    };
+    res.on('drain', done).on('close', done);
+  });
+}

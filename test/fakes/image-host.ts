@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import sharp from 'sharp';
-import { closeServer, delay, listenOnLoopback } from './http-util';
+import { closeServer, delay, drainedOrClosed, listenOnLoopback } from './http-util';
 
 /** A real JPEG: a two-colour gradient with a disc, distinct for every seed. */
 export async function makeJpeg(seed: number, width = 640, height = width): Promise<Buffer> {
@@ -100,7 +100,7 @@ export class FakeImageHost extends EventEmitter {
     if (image.chunked) {
       res.writeHead(200, { 'Content-Type': image.contentType, ...image.headers });
       for (let i = 0; i < image.bytes.length && !res.destroyed; i += 16_384) {
-        if (!res.write(image.bytes.subarray(i, i + 16_384))) await new Promise((resolve) => res.once('drain', resolve));
+        if (!res.write(image.bytes.subarray(i, i + 16_384))) await drainedOrClosed(res);
       }
       res.end();
       return;
