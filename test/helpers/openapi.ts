@@ -1,4 +1,5 @@
 import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
 import { openApiDocument } from '../../src/openapi';
 
 type Spec = typeof openApiDocument;
@@ -8,6 +9,8 @@ interface ResponseSpec {
 }
 
 const ajv = new Ajv2020({ strict: false, allErrors: true });
+// Formats (date-time) checked, not ignored.
+addFormats(ajv);
 ajv.addSchema({ ...openApiDocument, $id: 'spec' });
 
 /** JSON-pointer escaping of one path segment. */
