@@ -1,5 +1,5 @@
 import { lifetimesFor, nextLifetime, sameAnswer, samePicturePath, type FreshnessPolicy } from '../src/avatar/freshness';
-import type { AnswerStatus, AvatarMeta, AvatarStore, NewPicture } from '../src/avatar/store';
+import type { AnswerStatus, AvatarMeta, AvatarStore, NewPicture, PictureState } from '../src/avatar/store';
 import type { Format } from '../src/avatar/variant';
 import type { Clock } from '../src/clock';
 import { avatarEtag, placeholderEtag } from '../src/avatar/etag';
@@ -110,11 +110,12 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
   /**
    * Validates new source bytes, and renders the default variant and describes the picture's info where they
    * are not stored yet, each once per picture from one decode of its centre square: what to store, in one write.
+   * `stored`: what the caller just read of this picture's state, so it is not asked again.
    */
-  async function preparePicture(bytes: Buffer): Promise<{ hash: string; picture: NewPicture }> {
+  async function preparePicture(bytes: Buffer, stored?: PictureState): Promise<{ hash: string; picture: NewPicture }> {
     const size = inspectSource(bytes, options.maxPixels);
     const hash = sha256(bytes);
-    const stored = await store.pictureState(hash, defaultVariant);
+    stored ??= await store.pictureState(hash, defaultVariant);
     const rendered = stored.variant && stored.info ? undefined : await renderDefault(hash, bytes);
     const variant = rendered && !stored.variant ? { ...defaultVariant, bytes: rendered.bytes } : undefined;
     const info = rendered && !stored.info ? describeSquare(rendered.pixels, size) : undefined;
@@ -172,7 +173,7 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
     if (previous && kept?.source) {
       // Pictures stored before their info was computed get it now, from the stored bytes, with the answer.
       const source = kept.info ? null : await store.getSource(previous.hash);
-      return writeAnswer(chatId, previous, 'ok', answer.url, source ? await preparePicture(source) : { hash: previous.hash });
+      return writeAnswer(chatId, previous, 'ok', answer.url, source ? await preparePicture(source, kept) : { hash: previous.hash });
     }
     let bytes: Buffer;
     try {

@@ -93,6 +93,13 @@ export interface NewPicture {
   info?: PictureInfo;
 }
 
+/** Whether a picture's source, a variant of it and its info are stored. */
+export interface PictureState {
+  source: boolean;
+  variant: boolean;
+  info: boolean;
+}
+
 /** An answer to write, and how long it is kept. */
 export interface AnswerWrite {
   chatId: string;
@@ -112,7 +119,7 @@ export interface AvatarStore {
   getInfo(hash: string): Promise<PictureInfo | undefined>;
   deleteSource(hash: string): Promise<void>;
   /** What is stored of a picture: its source, a variant (the default one), its info. One round trip. */
-  pictureState(hash: string, variant: VariantName): Promise<{ source: boolean; variant: boolean; info: boolean }>;
+  pictureState(hash: string, variant: VariantName): Promise<PictureState>;
   /**
    * A picture's source, with its default variant and info when they are new, and the answer that points to it
    * when one is given (written after the picture, never without it): one round trip on one Redis.
