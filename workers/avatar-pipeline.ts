@@ -47,8 +47,8 @@ export interface AvatarPipeline {
   resolve(chatId: string, stored?: { previous: AvatarMeta | undefined }): Promise<AvatarMeta>;
   /** The source bytes for a cached answer, downloading again (or resolving again) if they were evicted. */
   sourceFor(chatId: string, meta: AvatarMeta): Promise<{ meta: AvatarMeta; source: Buffer }>;
-  /** A variant rendered and stored; its bytes. */
-  render(hash: string, source: Buffer, size: number, format: Format): Promise<Buffer>;
+  /** A variant of chatId's picture `hash`, rendered and stored in its answer; its bytes. */
+  render(chatId: string, hash: string, source: Buffer, size: number, format: Format): Promise<Buffer>;
 }
 
 /** The cached status for an answer that is not a picture (`bad request data` is cached as not on WhatsApp). */
@@ -90,9 +90,9 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
     }
   }
 
-  async function render(hash: string, source: Buffer, size: number, format: Format): Promise<Buffer> {
+  async function render(chatId: string, hash: string, source: Buffer, size: number, format: Format): Promise<Buffer> {
     const bytes = await renderBytes(hash, size, format, () => renderVariant(source, size, format, options.maxPixels));
-    await store.putVariant(hash, size, format, bytes);
+    await store.putVariant(chatId, hash, { size, format }, bytes);
     return bytes;
   }
 
@@ -112,10 +112,10 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
    * are not stored yet, each once per picture from one decode of its centre square: what to store, in one write.
    * `stored`: what the caller just read of this picture's state, so it is not asked again.
    */
-  async function preparePicture(bytes: Buffer, stored?: PictureState): Promise<{ hash: string; picture: NewPicture }> {
+  async function preparePicture(chatId: string, bytes: Buffer, stored?: PictureState): Promise<{ hash: string; picture: NewPicture }> {
     const size = inspectSource(bytes, options.maxPixels);
     const hash = sha256(bytes);
-    stored ??= await store.pictureState(hash, defaultVariant);
+    stored ??= await store.pictureState(hash, chatId, defaultVariant);
     const rendered = stored.variant && stored.info ? undefined : await renderDefault(hash, bytes);
     const variant = rendered && !stored.variant ? { ...defaultVariant, bytes: rendered.bytes } : undefined;
     const info = rendered && !stored.info ? describeSquare(rendered.pixels, size) : undefined;
@@ -169,11 +169,11 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
   async function apply(chatId: string, previous: AvatarMeta | undefined, answer: AvatarAnswer, mayAskAgain: boolean): Promise<AvatarMeta> {
     if (answer.kind !== 'avatar') return writeAnswer(chatId, previous, NEGATIVE_STATUS[answer.kind], '', { hash: '' });
     // The same picture path is the same picture: keep hash, variants and ETag; only the link is new.
-    const kept = previous?.status === 'ok' && samePicturePath(previous.url, answer.url) ? await store.pictureState(previous.hash, defaultVariant) : undefined;
+    const kept = previous?.status === 'ok' && samePicturePath(previous.url, answer.url) ? await store.pictureState(previous.hash, chatId, defaultVariant) : undefined;
     if (previous && kept?.source) {
       // Pictures stored before their info was computed get it now, from the stored bytes, with the answer.
       const source = kept.info ? null : await store.getSource(previous.hash);
-      return writeAnswer(chatId, previous, 'ok', answer.url, source ? await preparePicture(source, kept) : { hash: previous.hash });
+      return writeAnswer(chatId, previous, 'ok', answer.url, source ? await preparePicture(chatId, source, kept) : { hash: previous.hash });
     }
     let bytes: Buffer;
     try {
@@ -183,7 +183,7 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
       logger.info({ chatId }, 'avatar link expired, asking GetAvatar again');
       return apply(chatId, previous, await greenApi.getAvatar(chatId), false);
     }
-    return writeAnswer(chatId, previous, 'ok', answer.url, await preparePicture(bytes));
+    return writeAnswer(chatId, previous, 'ok', answer.url, await preparePicture(chatId, bytes));
   }
 
   /** `stored`: the answer as the caller just read it, so it is not read twice. */
@@ -201,9 +201,9 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
       if (!(err instanceof DownloadError) || err.reason !== 'expired') throw err;
       return resolve(chatId);
     }
-    const prepared = await preparePicture(bytes);
+    const prepared = await preparePicture(chatId, bytes);
     if (prepared.hash !== meta.hash) return writeAnswer(chatId, meta, 'ok', meta.url, prepared);
-    await store.putPicture(prepared.hash, prepared.picture);
+    await store.putPicture(prepared.hash, prepared.picture, { chatId });
     return meta;
   }
 

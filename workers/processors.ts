@@ -36,13 +36,13 @@ export function createResolveProcessor(resolveOnce: ResolveOnce) {
 export function createRenderProcessor({ store, pipeline, pauseResolve }: RenderProcessorDeps) {
   return async (job: Job<RenderJob, JobOutcome>): Promise<JobOutcome> => {
     const { chatId, hash, size, format } = job.data;
-    if (await store.hasVariant(hash, size, format)) return { status: 'ok' };
+    if (await store.hasVariant(chatId, hash, { size, format })) return { status: 'ok' };
     const meta = await store.readMeta(chatId);
     if (!meta || meta.status !== 'ok') return { status: meta?.status ?? 'no-answer' };
     try {
       // The answer may have moved on to a new picture since the job was queued: render the current one.
       const current = await pipeline.sourceFor(chatId, meta);
-      await pipeline.render(current.meta.hash, current.source, size, format);
+      await pipeline.render(chatId, current.meta.hash, current.source, size, format);
       return { status: 'ok' };
     } catch (err) {
       throw await toJobError(err, pauseResolve);

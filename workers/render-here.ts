@@ -23,7 +23,7 @@ export function createRenderHere({ store, pipeline, logger, metrics }: RenderHer
     try {
       const source = await store.getSource(job.hash);
       if (!source) return 'queue';
-      return { bytes: await pipeline.render(job.hash, source, job.size, job.format) };
+      return { bytes: await pipeline.render(job.chatId, job.hash, source, job.size, job.format) };
     } catch (err) {
       // As a render job's final failure: counted, logged; the next request for the variant tries again.
       metrics.jobsFailed.inc({ queue: 'render' });

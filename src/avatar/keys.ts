@@ -1,5 +1,3 @@
-import type { Format } from './variant';
-
 /**
  * Every Redis key the cache uses, under one prefix (BullMQ's keys live under the queue prefix). Keys that
  * are written together carry the same hash tag `{...}`, so on a Redis Cluster they share a slot: a chatId's
@@ -24,9 +22,6 @@ export interface CacheKeys {
   source(hash: string): string;
   /** What pages show before the picture: dominant colour, ThumbHash, blur-up placeholder, size. */
   info(hash: string): string;
-  variant(hash: string, size: number, format: Format): string;
-  /** `variant(hash, size, format)` is `variantPrefix + hash + ':' + size + ':' + format` (the read script joins them). */
-  variantPrefix: string;
 }
 
 export function createKeys(prefix: string): CacheKeys {
@@ -42,7 +37,5 @@ export function createKeys(prefix: string): CacheKeys {
     clientRate: (kind, clientIp, minute) => `${prefix}:rate:${kind}:${clientIp}:${minute}`,
     source: (hash) => `${prefix}:src:${hash}`,
     info: (hash) => `${prefix}:info:${hash}`,
-    variant: (hash, size, format) => `${prefix}:img:${hash}:${size}:${format}`,
-    variantPrefix: `${prefix}:img:`,
   };
 }

@@ -38,7 +38,8 @@ export interface JobOutcome {
  * inspection while the same work may run again later.
  */
 export const resolveKey = (chatId: string): string => `resolve-${chatId}`;
-export const renderKey = (job: Pick<RenderJob, 'hash' | 'size' | 'format'>): string => `render-${job.hash.slice(0, 32)}-${job.size}-${job.format}`;
+/** A variant is drawn into its chatId's answer: two contacts who share a picture each have their own. */
+export const renderKey = (job: RenderJob): string => `render-${job.chatId}-${job.hash.slice(0, 32)}-${job.size}-${job.format}`;
 
 /** Options of a job that does `key`'s work once at a time. */
 export const onceAt = (key: string, priority: number): JobsOptions => ({ deduplication: { id: key }, priority });

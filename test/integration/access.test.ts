@@ -243,8 +243,8 @@ describe('per-client render budget (RENDER_RATE_PER_MIN)', () => {
     expect(statuses.filter((s) => s === 200)).toHaveLength(10);
     expect(statuses.filter((s) => s === 429)).toHaveLength(26);
     // What was stored: the default variant and ten renders.
-    const keys = await stack.redis.keys(`${stack.config.redis.keyPrefix}:img:*`);
-    expect(keys).toHaveLength(11);
+    const fields = await stack.redis.hkeys(createKeys(stack.config.redis.keyPrefix).meta('11000001301@c.us'));
+    expect(fields.filter((field) => /^v\d+:/.test(field))).toHaveLength(11);
     // Rendered variants are hits now, free for everyone; another client has its own budget.
     expect((await get(stack.url, '/avatar/11000001301.webp?size=32')).status).toBe(200);
   });

@@ -83,6 +83,27 @@ describe('lifetimes that grow while nothing changes', () => {
     expect(stack.green.callsFor(chatId)).toBe(5);
   });
 
+  it("a new picture's other sizes are drawn from it, never from the old picture's thumbnails", async () => {
+    const chatId = '11000090005@c.us';
+    stack.green.set(chatId, { kind: 'avatar', url: await stack.images.add('sized-before', { seed: 31 }) });
+    const oldDefault = await get(stack.url, '/avatar/11000090005.webp');
+    const oldSmall = await get(stack.url, '/avatar/11000090005.png?size=64');
+    expect(oldSmall.headers['x-avatar-status']).toBe('ok');
+
+    stack.green.set(chatId, { kind: 'avatar', url: await stack.images.add('sized-after', { seed: 32 }) });
+    clock.advance(3);
+    await requestEverySecond('11000090005', 2); // stale once, refreshed: the new picture from the next request on
+    const newDefault = await get(stack.url, '/avatar/11000090005.webp');
+    expect(newDefault.headers['etag']).not.toBe(oldDefault.headers['etag']);
+    const newSmall = await get(stack.url, '/avatar/11000090005.png?size=64');
+    expect(newSmall.status).toBe(200);
+    expect(newSmall.headers['etag']).not.toBe(oldSmall.headers['etag']);
+    // The same picture as the new default variant (its hash in both ETags), and other bytes than before.
+    const pictureOf = (etag: unknown) => String(etag).split('-')[1];
+    expect(pictureOf(newSmall.headers['etag'])).toBe(pictureOf(newDefault.headers['etag']));
+    expect(Buffer.compare(newSmall.body as Buffer, oldSmall.body as Buffer)).not.toBe(0);
+  });
+
   it('a new path with the same bytes keeps the ETag', async () => {
     const chatId = '11000090004@c.us';
     const bytes = Buffer.from(await (await fetch(await stack.images.add('same-a', { seed: 21 }))).arrayBuffer());

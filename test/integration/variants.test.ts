@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { createKeys } from '../../src/avatar/keys';
+import { variantField } from '../../src/avatar/store';
 import { startStack, type Stack } from '../helpers/stack';
 import { get } from '../helpers/http';
 import { renders } from '../helpers/metrics';
@@ -39,13 +40,29 @@ describe('new variants of a cached avatar', () => {
   it('asked by many at once, are rendered once, and every response has the bytes stored for other processes', async () => {
     const responses = await Promise.all(Array.from({ length: 10 }, () => get(stack.url, `/avatar/${USER}.avif?size=128`)));
     expect(await renders(stack.url, 'avif')).toBe(1);
-    const stored = await stack.redis.getBuffer(keys.variant(hash, 128, 'avif'));
+    const stored = await stack.redis.hgetBuffer(keys.meta(CHAT), variantField(128, 'avif'));
     expect(stored?.length).toBeGreaterThan(0);
     for (const response of responses) {
       expect(response.status).toBe(200);
       expect(response.headers.etag).toBe(responses[0]!.headers.etag);
       expect(Buffer.compare(response.body as Buffer, stored!)).toBe(0);
     }
+  });
+
+  it('are drawn again from the stored source for an answer stored without them (by a version before they lived in it)', async () => {
+    const downloads = stack.images.downloads('alice');
+    const meta = keys.meta(CHAT);
+    const thumbnails = (await stack.redis.hkeys(meta)).filter((field) => /^v\d+:/.test(field));
+    expect(thumbnails).toContain(variantField(128, 'webp'));
+    await stack.redis.hdel(meta, ...thumbnails);
+    // Another URL for the default variant: not this process's memory cache, so Redis is read.
+    const res = await get(stack.url, `/avatar/${USER}.webp?size=128`);
+    expect(res.status).toBe(200);
+    expect(res.headers['x-avatar-status']).toBe('ok');
+    expect(await side(res.body as Buffer)).toBe(128);
+    expect(await stack.redis.hexists(meta, variantField(128, 'webp'))).toBe(1);
+    expect(stack.images.downloads('alice')).toBe(downloads);
+    expect(stack.green.callsFor(CHAT)).toBe(1);
   });
 
   it('fetch an evicted source again through the stored link: one download, no GetAvatar call, for 20 requests at once', async () => {
