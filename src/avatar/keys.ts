@@ -1,12 +1,11 @@
 /**
  * Every Redis key the cache uses, under one prefix (BullMQ's keys live under the queue prefix). Keys that
- * are written together carry the same hash tag `{...}`, so on a Redis Cluster they share a slot: a chatId's
- * answer and failure marker, a batch's record, ids and failures.
+ * are written together carry the same hash tag `{...}`, so on a Redis Cluster they share a slot: a batch's
+ * record, ids and failures.
  */
 export interface CacheKeys {
+  /** The answer, its thumbnails, or a while after a resolve finally failed, a marker (see AvatarStore.markFailed). */
   meta(chatId: string): string;
-  /** Set for a while after a resolve finally failed, so requests do not start a new upstream call each. */
-  failure(chatId: string): string;
   /** Held while a process resolves the chatId (a job or a request's in-place resolve): one GetAvatar at a time. */
   resolving(chatId: string): string;
   /** Set for the length of an upstream 429's pause: no resolve may call GetAvatar meanwhile. */
@@ -27,7 +26,6 @@ export interface CacheKeys {
 export function createKeys(prefix: string): CacheKeys {
   return {
     meta: (chatId) => `${prefix}:meta:{${chatId}}`,
-    failure: (chatId) => `${prefix}:fail:{${chatId}}`,
     resolving: (chatId) => `${prefix}:resolving:{${chatId}}`,
     resolvePause: `${prefix}:resolve-paused`,
     batch: (batchId) => `${prefix}:batch:{${batchId}}`,

@@ -42,6 +42,11 @@ export interface StoreTtl {
 
 /** The answer's fields, in the order toMeta reads them. */
 const META_FIELDS = ['status', 'hash', 'resolvedAt', 'freshUntil', 'urlExpiresAt', 'lifetime', 'changedAt', 'url'] as const;
+/**
+ * Set in a chatId's `meta` hash that holds no answer while its last resolve failed recently (see markFailed):
+ * a miss learns it in the same HMGET as the answer.
+ */
+const FAILED_FIELD = 'failed';
 
 /**
  * The field of a chatId's answer (its `meta` hash) that holds a variant of the answer's picture. Variants live
@@ -53,13 +58,20 @@ export const variantField = (size: number, format: Format): string => `v${PIPELI
 
 /**
  * Writes an answer's fields, dropping the hash first when it held another picture (its variants are that
- * picture's), and the failure marker beside it. KEYS: meta, failure; ARGV: ttl, hash, then field, value...
+ * picture's) or no answer (a failure marker). KEYS: meta; ARGV: ttl, hash, then field, value...
  */
 const WRITE_ANSWER_LUA = `
 if redis.call('HGET', KEYS[1], 'hash') ~= ARGV[2] then redis.call('DEL', KEYS[1]) end
 redis.call('HSET', KEYS[1], unpack(ARGV, 3))
 redis.call('EXPIRE', KEYS[1], ARGV[1])
-redis.call('DEL', KEYS[2])
+`;
+
+/** Marks a failed resolve where there is no answer (a stale one is served meanwhile). KEYS: meta; ARGV: ttl. */
+const MARK_FAILED_LUA = `
+if redis.call('HEXISTS', KEYS[1], 'status') == 1 then return 0 end
+redis.call('HSET', KEYS[1], '${FAILED_FIELD}', '1')
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1
 `;
 
 /**
@@ -104,7 +116,7 @@ export interface AvatarStore {
   readMeta(chatId: string): Promise<AvatarMeta | undefined>;
   writeMeta(chatId: string, meta: AvatarMeta, ttlSeconds: number): Promise<void>;
   markFailed(chatId: string, ttlSeconds: number): Promise<void>;
-  /** Drops the answer and the failure marker (pictures stay: other contacts may share them). */
+  /** Drops the answer, its thumbnails and the failure marker (sources stay: other contacts may share them). */
   forget(chatId: string): Promise<void>;
   getSource(hash: string): Promise<Buffer | null>;
   getInfo(hash: string): Promise<PictureInfo | undefined>;
@@ -161,27 +173,29 @@ function toMeta(reply: (string | Buffer | null)[]): AvatarMeta | undefined {
   };
 }
 
-/** The variant script, as defineCommand adds it (the answer's is sent in transactions, by name). */
+/** The scripts as defineCommand adds them (the answer's is sent in transactions, by name). */
 interface StoreScripts {
   putVariant(meta: string, hash: string, field: string, bytes: Buffer): Promise<number>;
+  markFailed(meta: string, ttlSeconds: number): Promise<number>;
 }
 
 export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: StoreTtl): AvatarStore {
   const keys = createKeys(keyPrefix);
   if (!('writeAnswer' in redis)) {
-    redis.defineCommand('writeAnswer', { numberOfKeys: 2, lua: WRITE_ANSWER_LUA });
+    redis.defineCommand('writeAnswer', { numberOfKeys: 1, lua: WRITE_ANSWER_LUA });
     redis.defineCommand('putVariant', { numberOfKeys: 1, lua: PUT_VARIANT_LUA });
+    redis.defineCommand('markFailed', { numberOfKeys: 1, lua: MARK_FAILED_LUA });
   }
   const scripts = redis as unknown as StoreScripts;
 
   /**
-   * An answer with its lifetime (and the default variant of its picture, when given), and no failure marker
-   * left beside it: one script on one slot (the chatId's hash tag).
+   * An answer with its lifetime (and the default variant of its picture, when given), in place of a failure
+   * marker: one script on one key.
    */
   const answerCommand = ({ chatId, meta, ttlSeconds }: AnswerWrite, variant?: NewPicture['variant']): RedisCommand => {
     const fields: (string | number | Buffer)[] = Object.entries(meta).flat();
     if (variant) fields.push(variantField(variant.size, variant.format), variant.bytes);
-    return ['writeAnswer', keys.meta(chatId), keys.failure(chatId), ttlSeconds, meta.hash, ...fields];
+    return ['writeAnswer', keys.meta(chatId), ttlSeconds, meta.hash, ...fields];
   };
 
   async function putVariant(chatId: string, hash: string, { size, format }: VariantName, bytes: Buffer): Promise<void> {
@@ -190,10 +204,10 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
 
   return {
     async read(chatId, wanted) {
-      const reply = await redis.hmgetBuffer(keys.meta(chatId), ...META_FIELDS, ...(wanted ? [variantField(wanted.size, wanted.format)] : []));
+      const reply = await redis.hmgetBuffer(keys.meta(chatId), ...META_FIELDS, FAILED_FIELD, ...(wanted ? [variantField(wanted.size, wanted.format)] : []));
       const meta = toMeta(reply);
-      if (!meta) return { failed: (await redis.exists(keys.failure(chatId))) === 1 };
-      return { meta, variant: (meta.status === 'ok' && reply[META_FIELDS.length]) || undefined, failed: false };
+      if (!meta) return { failed: reply[META_FIELDS.length] !== null };
+      return { meta, variant: (meta.status === 'ok' && reply[META_FIELDS.length + 1]) || undefined, failed: false };
     },
 
     async readMeta(chatId) {
@@ -203,12 +217,11 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
     writeMeta: (chatId, meta, ttlSeconds) => transaction(redis, [answerCommand({ chatId, meta, ttlSeconds })]),
 
     async markFailed(chatId, ttlSeconds) {
-      if (ttlSeconds > 0) await redis.set(keys.failure(chatId), '1', 'EX', ttlSeconds);
+      if (ttlSeconds > 0) await scripts.markFailed(keys.meta(chatId), ttlSeconds);
     },
 
     async forget(chatId) {
-      // Same slot (hash tag): one command on a cluster too.
-      await redis.del(keys.meta(chatId), keys.failure(chatId));
+      await redis.del(keys.meta(chatId));
     },
 
     getSource: (hash) => redis.getBuffer(keys.source(hash)),

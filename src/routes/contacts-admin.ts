@@ -8,7 +8,7 @@ import type { AvatarQueues } from '../queue/queues';
  * One contact, by hand (mount behind adminOnly):
  *  - POST /v1/avatars/:id/refresh: resolve again now, whatever the freshness; one GetAvatar call (joined if
  *    one is in flight), within the rate limit, before waiting warm work.
- *  - DELETE /v1/avatars/:id: forget the answer and its failure marker; the next request resolves again.
+ *  - DELETE /v1/avatars/:id: forget the answer (its thumbnails, a failure marker); the next request resolves again.
  */
 export function contactsAdminRouter(store: AvatarStore, queues: AvatarQueues): Router {
   const router = Router();

@@ -87,3 +87,21 @@ describe('thumbnails in the answer', () => {
     expect(await store.read(CHAT, SMALL)).toEqual({ failed: false });
   });
 });
+
+describe('the failure marker', () => {
+  it('is read with the answer, goes when an answer comes, and never replaces or shortens one', async () => {
+    await store.markFailed(CHAT, 30);
+    expect(await store.read(CHAT, SMALL)).toEqual({ failed: true });
+
+    await store.writeMeta(CHAT, answer(hashOf(1)), 600);
+    await store.putVariant(CHAT, hashOf(1), SMALL, Buffer.from('drawn from 1'));
+    expect((await store.read(CHAT, SMALL)).failed).toBe(false);
+
+    // The refresh of a stale answer failed: the answer is still served, for as long as it was kept.
+    await store.markFailed(CHAT, 30);
+    const read = await store.read(CHAT, SMALL);
+    expect(read.meta?.hash).toBe(hashOf(1));
+    expect(read.variant?.toString()).toBe('drawn from 1');
+    expect(await redis.ttl(`${prefix}:meta:{${CHAT}}`)).toBeGreaterThan(30);
+  });
+});

@@ -64,7 +64,7 @@ describe('a Green API that echoes the token in its errors', () => {
     // Every contact's lookup has ended: an answer cached or its final failure marked.
     const keys = createKeys(stack.config.redis.keyPrefix);
     await eventually(async () => {
-      const ended = await Promise.all(ids.map(async (id) => (await stack.redis.exists(keys.meta(`${id}@c.us`), keys.failure(`${id}@c.us`))) > 0));
+      const ended = await Promise.all(ids.map(async (id) => (await stack.redis.exists(keys.meta(`${id}@c.us`))) > 0));
       return ended.every(Boolean);
     }, 10_000);
 

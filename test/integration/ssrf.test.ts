@@ -103,13 +103,13 @@ describe('fetching sources (SSRF)', () => {
     await aborted;
     expect(res.headers['x-avatar-status']).toMatch(/^(pending|error)$/);
     expect(res.headers['cache-control']).toBe('no-store');
-    expect(await stack.redis.exists(createKeys(stack.config.redis.keyPrefix).meta(`${id}@c.us`))).toBe(0);
+    expect(await stack.redis.hexists(createKeys(stack.config.redis.keyPrefix).meta(`${id}@c.us`), 'status')).toBe(0);
   });
 
   it('caches nothing as an answer after a refused download, and does not ask GetAvatar again at once', async () => {
     const { id, res } = await avatarFor(`http://127.0.0.1:${forbidden.port}/y.jpg`);
     expect(res.headers['x-avatar-status']).toBe('error');
-    expect(await stack.redis.exists(createKeys(stack.config.redis.keyPrefix).meta(`${id}@c.us`))).toBe(0);
+    expect(await stack.redis.hexists(createKeys(stack.config.redis.keyPrefix).meta(`${id}@c.us`), 'status')).toBe(0);
     const again = await get(stack.url, `/avatar/${id}.webp`);
     expect(again.headers['x-avatar-status']).toBe('error');
     expect(stack.green.callsFor(`${id}@c.us`)).toBe(1);

@@ -79,7 +79,7 @@ describe('Green API errors', () => {
     expect(first.headers['cache-control']).toBe('no-store');
     await eventually(() => stack.logs.some((l) => l.msg === 'job failed' && l.chatId === chatId), 8000);
     expect(stack.green.callsFor(chatId)).toBe(stack.config.jobs.attempts);
-    expect(await stack.redis.exists(createKeys(stack.config.redis.keyPrefix).meta(chatId))).toBe(0);
+    expect(await stack.redis.hexists(createKeys(stack.config.redis.keyPrefix).meta(chatId), 'status')).toBe(0);
     // For FAILURE_BACKOFF_SECONDS, requests get the error placeholder without spending another call.
     const after = await get(stack.url, '/avatar/11000001801.webp');
     expect(after.headers['x-avatar-status']).toBe('error');
