@@ -11,7 +11,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { createKeys } from '../../src/avatar/keys';
-import { variantField } from '../../src/avatar/store';
+import { storedVariant, variantField } from '../../src/avatar/store';
 import { distinctBody } from './distinct-body';
 import { photoLike } from './photos';
 import { economyTable, runEconomies } from './economy';
@@ -299,7 +299,7 @@ async function main(): Promise<void> {
         const pipeline = redis.pipeline();
         for (let i = from; i < Math.min(count, from + 5000); i++) {
           const hash = `${i.toString(16).padStart(8, '0')}${'0'.repeat(56)}`;
-          const variant = { [variantField(128, 'webp')]: distinctBody(body, DISTINCT_BASE + i) };
+          const variant = { [variantField(128, 'webp')]: storedVariant(hash, distinctBody(body, DISTINCT_BASE + i)) };
           pipeline.hset(keys.meta(`${DISTINCT_BASE + i}@c.us`), { status: 'ok', url: face, hash, resolvedAt: Date.now(), freshUntil: far, urlExpiresAt: far, lifetime: 86_400, ...variant });
         }
         await pipeline.exec();

@@ -57,6 +57,23 @@ const FAILED_FIELD = 'failed';
 export const variantField = (size: number, format: Format): string => `v${PIPELINE_VERSION}:${size}:${format}`;
 
 /**
+ * A variant is stored behind the first characters of its picture's hash, and served only under an answer that
+ * shows that picture: whoever wrote the answer (an earlier version that kept the fields of the picture before,
+ * during a rolling deploy) or the variant (a render that raced a change), a contact never shows another
+ * picture's thumbnail.
+ */
+const TAG_LENGTH = 16;
+
+/** What is stored for a variant of picture `hash`. */
+export const storedVariant = (hash: string, bytes: Buffer): Buffer => Buffer.concat([Buffer.from(hash.slice(0, TAG_LENGTH), 'latin1'), bytes]);
+
+/** A stored variant's bytes, when it is of picture `hash`. */
+function variantOf(stored: Buffer | null | undefined, hash: string): Buffer | undefined {
+  if (!stored || stored.length <= TAG_LENGTH || stored.toString('latin1', 0, TAG_LENGTH) !== hash.slice(0, TAG_LENGTH)) return undefined;
+  return stored.subarray(TAG_LENGTH);
+}
+
+/**
  * Writes an answer's fields, dropping the hash first when it held another picture (its variants are that
  * picture's) or no answer (a failure marker). KEYS: meta; ARGV: ttl, hash, then field, value...
  */
@@ -194,12 +211,17 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
    */
   const answerCommand = ({ chatId, meta, ttlSeconds }: AnswerWrite, variant?: NewPicture['variant']): RedisCommand => {
     const fields: (string | number | Buffer)[] = Object.entries(meta).flat();
-    if (variant) fields.push(variantField(variant.size, variant.format), variant.bytes);
+    if (variant) fields.push(variantField(variant.size, variant.format), storedVariant(meta.hash, variant.bytes));
     return ['writeAnswer', keys.meta(chatId), ttlSeconds, meta.hash, ...fields];
   };
 
+  async function heldVariant(chatId: string, hash: string, { size, format }: VariantName): Promise<boolean> {
+    const [shown, held] = await redis.hmgetBuffer(keys.meta(chatId), 'hash', variantField(size, format));
+    return shown?.toString() === hash && variantOf(held, hash) !== undefined;
+  }
+
   async function putVariant(chatId: string, hash: string, { size, format }: VariantName, bytes: Buffer): Promise<void> {
-    await scripts.putVariant(keys.meta(chatId), hash, variantField(size, format), bytes);
+    await scripts.putVariant(keys.meta(chatId), hash, variantField(size, format), storedVariant(hash, bytes));
   }
 
   return {
@@ -207,7 +229,7 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
       const reply = await redis.hmgetBuffer(keys.meta(chatId), ...META_FIELDS, FAILED_FIELD, ...(wanted ? [variantField(wanted.size, wanted.format)] : []));
       const meta = toMeta(reply);
       if (!meta) return { failed: reply[META_FIELDS.length] !== null };
-      return { meta, variant: (meta.status === 'ok' && reply[META_FIELDS.length + 1]) || undefined, failed: false };
+      return { meta, variant: meta.status === 'ok' ? variantOf(reply[META_FIELDS.length + 1], meta.hash) : undefined, failed: false };
     },
 
     async readMeta(chatId) {
@@ -240,9 +262,9 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
       const [source, info, held] = await Promise.all([
         redis.exists(keys.source(hash)),
         redis.exists(keys.info(hash)),
-        redis.hmget(keys.meta(chatId), 'hash', variantField(variant.size, variant.format)),
+        heldVariant(chatId, hash, variant),
       ]);
-      return { source: source === 1, variant: held[0] === hash && held[1] !== null, info: info === 1 };
+      return { source: source === 1, variant: held, info: info === 1 };
     },
 
     async putPicture(hash, { source, variant, info }, to) {
@@ -261,10 +283,7 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
       await transaction(redis, [...commands, answerCommand(to, variant)]);
     },
 
-    async hasVariant(chatId, hash, { size, format }) {
-      const [shown, held] = await redis.hmget(keys.meta(chatId), 'hash', variantField(size, format));
-      return shown === hash && held !== null;
-    },
+    hasVariant: heldVariant,
 
     putVariant,
   };

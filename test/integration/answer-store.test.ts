@@ -105,3 +105,22 @@ describe('the failure marker', () => {
     expect(await redis.ttl(`${prefix}:meta:{${CHAT}}`)).toBeGreaterThan(30);
   });
 });
+
+describe('a thumbnail of another picture left in the answer', () => {
+  it('is never served, whoever wrote the answer (an earlier version keeps the old fields when the picture changes)', async () => {
+    const meta = `${prefix}:meta:{${CHAT}}`;
+    await store.writeMeta(CHAT, answer(hashOf(1)), 60);
+    await store.putVariant(CHAT, hashOf(1), SMALL, Buffer.from('drawn from 1'));
+    // An earlier version writes an answer field by field, without dropping the thumbnails it does not know.
+    await redis.hset(meta, 'hash', hashOf(2), 'url', answer(hashOf(2)).url);
+
+    const read = await store.read(CHAT, SMALL);
+    expect(read.meta?.hash).toBe(hashOf(2));
+    expect(read.variant).toBeUndefined();
+    expect(await store.hasVariant(CHAT, hashOf(2), SMALL)).toBe(false);
+    expect(await store.pictureState(hashOf(2), CHAT, SMALL)).toEqual({ source: false, variant: false, info: false });
+
+    await store.putVariant(CHAT, hashOf(2), SMALL, Buffer.from('drawn from 2'));
+    expect((await store.read(CHAT, SMALL)).variant?.toString()).toBe('drawn from 2');
+  });
+});

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { createKeys } from '../../src/avatar/keys';
-import { variantField } from '../../src/avatar/store';
+import { createAvatarStore, variantField } from '../../src/avatar/store';
 import { startStack, type Stack } from '../helpers/stack';
 import { get } from '../helpers/http';
 import { renders } from '../helpers/metrics';
@@ -40,7 +40,8 @@ describe('new variants of a cached avatar', () => {
   it('asked by many at once, are rendered once, and every response has the bytes stored for other processes', async () => {
     const responses = await Promise.all(Array.from({ length: 10 }, () => get(stack.url, `/avatar/${USER}.avif?size=128`)));
     expect(await renders(stack.url, 'avif')).toBe(1);
-    const stored = await stack.redis.hgetBuffer(keys.meta(CHAT), variantField(128, 'avif'));
+    const store = createAvatarStore(stack.redis, stack.config.redis.keyPrefix, { imageSeconds: 60 });
+    const stored = (await store.read(CHAT, { size: 128, format: 'avif' })).variant;
     expect(stored?.length).toBeGreaterThan(0);
     for (const response of responses) {
       expect(response.status).toBe(200);
