@@ -128,7 +128,7 @@ export interface AnswerWrite {
 }
 
 export interface AvatarStore {
-  /** The answer, and the variant it points to when one is named (the JSON info needs no image bytes). */
+  /** The answer, and the variant of its picture it holds when one is named (the JSON info needs no image bytes). */
   read(chatId: string, variant?: VariantName): Promise<AvatarRead>;
   readMeta(chatId: string): Promise<AvatarMeta | undefined>;
   writeMeta(chatId: string, meta: AvatarMeta, ttlSeconds: number): Promise<void>;

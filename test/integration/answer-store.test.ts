@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { createKeys } from '../../src/avatar/keys';
 import { createAvatarStore, type AvatarMeta, type AvatarStore } from '../../src/avatar/store';
 import { deletePrefix, REDIS_URL } from '../helpers/stack';
 
@@ -24,11 +25,14 @@ const answer = (hash: string): AvatarMeta => ({
 let redis: Redis;
 let prefix: string;
 let store: AvatarStore;
+/** The contact's answer, as the store keeps it. */
+let metaKey: string;
 
 beforeEach(() => {
   redis = new Redis(REDIS_URL);
   prefix = `test-store-${randomBytes(4).toString('hex')}`;
   store = createAvatarStore(redis, prefix, { imageSeconds: 60 });
+  metaKey = createKeys(prefix).meta(CHAT);
 });
 afterEach(async () => {
   await deletePrefix(redis, prefix);
@@ -70,7 +74,7 @@ describe('thumbnails in the answer', () => {
 
   it('are not stored for a contact with no answer, and a negative answer shows none', async () => {
     await store.putVariant(CHAT, hashOf(1), SMALL, Buffer.from('orphan'));
-    expect(await redis.exists(`${prefix}:meta:{${CHAT}}`)).toBe(0);
+    expect(await redis.exists(metaKey)).toBe(0);
 
     await store.writeMeta(CHAT, answer(hashOf(1)), 60);
     await store.putVariant(CHAT, hashOf(1), SMALL, Buffer.from('drawn from 1'));
@@ -102,17 +106,16 @@ describe('the failure marker', () => {
     const read = await store.read(CHAT, SMALL);
     expect(read.meta?.hash).toBe(hashOf(1));
     expect(read.variant?.toString()).toBe('drawn from 1');
-    expect(await redis.ttl(`${prefix}:meta:{${CHAT}}`)).toBeGreaterThan(30);
+    expect(await redis.ttl(metaKey)).toBeGreaterThan(30);
   });
 });
 
 describe('a thumbnail of another picture left in the answer', () => {
   it('is never served, whoever wrote the answer (an earlier version keeps the old fields when the picture changes)', async () => {
-    const meta = `${prefix}:meta:{${CHAT}}`;
     await store.writeMeta(CHAT, answer(hashOf(1)), 60);
     await store.putVariant(CHAT, hashOf(1), SMALL, Buffer.from('drawn from 1'));
     // An earlier version writes an answer field by field, without dropping the thumbnails it does not know.
-    await redis.hset(meta, 'hash', hashOf(2), 'url', answer(hashOf(2)).url);
+    await redis.hset(metaKey, 'hash', hashOf(2), 'url', answer(hashOf(2)).url);
 
     const read = await store.read(CHAT, SMALL);
     expect(read.meta?.hash).toBe(hashOf(2));
