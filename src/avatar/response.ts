@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import { errorBody } from '../errors';
 import { mergeHeaders } from '../http/headers';
 import type { AvatarRequest } from './request';
-import type { AnswerStatus, AvatarMeta } from './store';
+import type { AnswerStatus, ServedAnswer } from './store';
 import { CONTENT_TYPES } from './variant';
 
 export type CacheState = 'HIT' | 'MISS' | 'STALE';
@@ -41,7 +41,7 @@ export interface CacheLimits {
  * Cache-Control for an answer: while it is fresh, until then (at most `browserMaxAgeSeconds`); once stale,
  * `staleMaxAgeSeconds` while it is refreshed. A picture may also be served stale while revalidating.
  */
-export function answerCacheControl(meta: AvatarMeta, now: number, limits: CacheLimits): string {
+export function answerCacheControl(meta: ServedAnswer, now: number, limits: CacheLimits): string {
   const fresh = meta.freshUntil > now;
   const maxAge = fresh ? Math.min(limits.browserMaxAgeSeconds, Math.max(0, Math.floor((meta.freshUntil - now) / 1000))) : limits.staleMaxAgeSeconds;
   return cacheControl(maxAge, meta.status === 'ok' ? limits.staleMaxAgeSeconds : 0);

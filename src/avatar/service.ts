@@ -19,7 +19,7 @@ import {
   type CacheLimits,
   type CacheState,
 } from './response';
-import type { AvatarMeta, AvatarRead, AvatarStore, VariantName } from './store';
+import type { AvatarRead, AvatarStore, ServedAnswer, VariantName } from './store';
 
 export interface AvatarServiceOptions extends CacheLimits {
   missWaitMs: number;
@@ -91,7 +91,7 @@ const missingAfter = (outcome: RenderOutcome): 'pending' | 'error' => (outcome =
 
 /** An answer, or why there is none to show yet (`rate-limited` carries its Retry-After). */
 export type Answer =
-  | { meta: AvatarMeta; read: AvatarRead; cache: CacheState }
+  | { meta: ServedAnswer; read: AvatarRead; cache: CacheState }
   | { missing: 'pending' | 'error' | 'rate-limited'; cache: CacheState; retryAfter?: number };
 
 
@@ -164,7 +164,7 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
   }
 
   /** The answer's placeholder; browsers may keep it no longer than the answer behind it is fresh. */
-  async function negative(req: AvatarRequest, cacheKey: string, meta: AvatarMeta, cache: CacheState): Promise<AvatarResponse> {
+  async function negative(req: AvatarRequest, cacheKey: string, meta: ServedAnswer, cache: CacheState): Promise<AvatarResponse> {
     const response = await placeholder(req, meta.status, cache, answerCacheControl(meta, clock(), options));
     if (meta.freshUntil > clock()) remember(cacheKey, req.chatId, response, meta.freshUntil);
     return response;
@@ -200,7 +200,7 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
     }
   }
 
-  function refreshInBackground(chatId: string, meta: AvatarMeta, log: Logger): void {
+  function refreshInBackground(chatId: string, meta: ServedAnswer, log: Logger): void {
     const version = `${chatId} ${meta.resolvedAt}`;
     if (refreshing.has(version)) return;
     refreshing.set(version, true);
@@ -273,7 +273,7 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
   }
 
   /** The avatar itself; a fresh one is kept in memory. */
-  function avatarResponse(req: AvatarRequest, cacheKey: string, meta: AvatarMeta, variant: Buffer, cache: CacheState): AvatarResponse {
+  function avatarResponse(req: AvatarRequest, cacheKey: string, meta: ServedAnswer, variant: Buffer, cache: CacheState): AvatarResponse {
     const etag = avatarEtag(meta.hash, req.size, req.format);
     const response = imageResponse(req, variant, etag, 'ok', cache, answerCacheControl(meta, clock(), options), options.staticHeaders);
     if (meta.freshUntil > clock()) remember(cacheKey, req.chatId, response, meta.freshUntil);

@@ -28,8 +28,14 @@ export interface AvatarMeta {
   changedAt: number;
 }
 
+/**
+ * What requests need of an answer: what to serve (status, picture), until when it is fresh, which resolve it
+ * came from and when it last changed. The link and its lifetime are the workers' (see readMeta).
+ */
+export type ServedAnswer = Pick<AvatarMeta, 'status' | 'hash' | 'resolvedAt' | 'freshUntil' | 'changedAt'>;
+
 export interface AvatarRead {
-  meta?: AvatarMeta;
+  meta?: ServedAnswer;
   variant?: Buffer;
   /** No answer, and the last resolve failed recently (see markFailed). */
   failed: boolean;
@@ -40,8 +46,13 @@ export interface StoreTtl {
   imageSeconds: number;
 }
 
-/** The answer's fields, in the order toMeta reads them. */
-const META_FIELDS = ['status', 'hash', 'resolvedAt', 'freshUntil', 'urlExpiresAt', 'lifetime', 'changedAt', 'url'] as const;
+/**
+ * The answer's fields a request reads, in the order toServed reads them. Every request not served from memory
+ * reads them, and each field costs the client's reply decoder a value: the link (the longest) and its lifetime
+ * are left to the workers, which read the rest after them (WORKER_FIELDS).
+ */
+const SERVED_FIELDS = ['status', 'hash', 'resolvedAt', 'freshUntil', 'changedAt'] as const;
+const WORKER_FIELDS = ['urlExpiresAt', 'lifetime', 'url'] as const;
 /**
  * Set in a chatId's `meta` hash that holds no answer while its last resolve failed recently (see markFailed):
  * a miss learns it in the same HMGET as the answer.
@@ -174,20 +185,27 @@ function throwFirstError(results: [Error | null, unknown][] | null): void {
   for (const [err] of results ?? []) if (err) throw err;
 }
 
-/** An answer from an HMGET of META_FIELDS (and more fields after them, which it leaves alone). */
-function toMeta(reply: (string | Buffer | null)[]): AvatarMeta | undefined {
-  const [status, hash, resolvedAt, freshUntil, urlExpiresAt, lifetime, changedAt, url] = reply.slice(0, META_FIELDS.length).map((f) => (f == null ? undefined : String(f)));
+const text = (field: string | Buffer | null | undefined): string | undefined => (field == null ? undefined : String(field));
+
+/** An answer from an HMGET of SERVED_FIELDS (and more fields after them, which it leaves alone). */
+function toServed(reply: (string | Buffer | null)[]): ServedAnswer | undefined {
+  const [status, hash, resolvedAt, freshUntil, changedAt] = reply.slice(0, SERVED_FIELDS.length).map(text);
   if (!(ANSWER_STATUSES as readonly (string | undefined)[]).includes(status)) return undefined;
   return {
     status: status as AnswerStatus,
-    url: url ?? '',
     hash: hash ?? '',
     resolvedAt: Number(resolvedAt) || 0,
     freshUntil: Number(freshUntil) || 0,
-    urlExpiresAt: Number(urlExpiresAt) || 0,
-    lifetime: Number(lifetime) || 0,
     changedAt: Number(changedAt) || Number(resolvedAt) || 0,
   };
+}
+
+/** The whole answer from an HMGET of SERVED_FIELDS, then WORKER_FIELDS. */
+function toMeta(reply: (string | null)[]): AvatarMeta | undefined {
+  const served = toServed(reply);
+  if (!served) return undefined;
+  const [urlExpiresAt, lifetime, url] = reply.slice(SERVED_FIELDS.length).map(text);
+  return { ...served, url: url ?? '', urlExpiresAt: Number(urlExpiresAt) || 0, lifetime: Number(lifetime) || 0 };
 }
 
 /** The scripts as defineCommand adds them (the answer's is sent in transactions, by name). */
@@ -226,14 +244,14 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
 
   return {
     async read(chatId, wanted) {
-      const reply = await redis.hmgetBuffer(keys.meta(chatId), ...META_FIELDS, FAILED_FIELD, ...(wanted ? [variantField(wanted.size, wanted.format)] : []));
-      const meta = toMeta(reply);
-      if (!meta) return { failed: reply[META_FIELDS.length] !== null };
-      return { meta, variant: meta.status === 'ok' ? variantOf(reply[META_FIELDS.length + 1], meta.hash) : undefined, failed: false };
+      const reply = await redis.hmgetBuffer(keys.meta(chatId), ...SERVED_FIELDS, FAILED_FIELD, ...(wanted ? [variantField(wanted.size, wanted.format)] : []));
+      const meta = toServed(reply);
+      if (!meta) return { failed: reply[SERVED_FIELDS.length] !== null };
+      return { meta, variant: meta.status === 'ok' ? variantOf(reply[SERVED_FIELDS.length + 1], meta.hash) : undefined, failed: false };
     },
 
     async readMeta(chatId) {
-      return toMeta(await redis.hmget(keys.meta(chatId), ...META_FIELDS));
+      return toMeta(await redis.hmget(keys.meta(chatId), ...SERVED_FIELDS, ...WORKER_FIELDS));
     },
 
     writeMeta: (chatId, meta, ttlSeconds) => transaction(redis, [answerCommand({ chatId, meta, ttlSeconds })]),

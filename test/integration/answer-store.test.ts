@@ -127,3 +127,13 @@ describe('a thumbnail of another picture left in the answer', () => {
     expect((await store.read(CHAT, SMALL)).variant?.toString()).toBe('drawn from 2');
   });
 });
+
+describe('what is read of an answer', () => {
+  it('is what a request serves, and for the workers the whole answer, link included', async () => {
+    const written = { ...answer(hashOf(1)), resolvedAt: 10, freshUntil: 20, urlExpiresAt: 30, lifetime: 40, changedAt: 5 };
+    await store.writeMeta(CHAT, written, 60);
+
+    expect((await store.read(CHAT)).meta).toEqual({ status: 'ok', hash: hashOf(1), resolvedAt: 10, freshUntil: 20, changedAt: 5 });
+    expect(await store.readMeta(CHAT)).toEqual(written);
+  });
+});
