@@ -193,75 +193,113 @@ async function main(): Promise<void> {
     for (let i = 0; i < COLD_N; i++) green.set(`${COLD_BASE + i}@c.us`, { kind: 'avatar', url: await images.add(`photo-${i}`, { bytes: sources[i] }) });
     for (let i = 0; i < WARM_UP_N; i++) green.set(`${WARM_UP_BASE + i}@c.us`, { kind: 'avatar', url: await images.add(`warm-up-${i}`, { bytes: warmUpSources[i] }) });
     const sourceKb = Math.round(sources.reduce((n, b) => n + b.length, 0) / COLD_N / 1024);
-    /** Raw sharp over the same sources, 4 in flight in this process: what the service's work is measured against. */
-    async function rawSharp(render: (source: Buffer) => Promise<Buffer>): Promise<number> {
-      for (let i = 0; i < WARM_UP_N; i += 4) await Promise.all(warmUpSources.slice(i, i + 4).map(render));
-      const started = performance.now();
-      for (let i = 0; i < COLD_N; i += 4) await Promise.all(sources.slice(i, i + 4).map(render));
-      return COLD_N / ((performance.now() - started) / 1000);
-    }
-    const sharpRate = await rawSharp((src) => sharp(src).resize(128, 128, { fit: 'cover' }).webp({ quality: 80, effort: 4 }).toBuffer());
-    rows.push({ scenario: `raw sharp: ${COLD_N} distinct photo-like 640 px JPEGs (~${sourceKb} KB) -> 128 webp, 4 in flight, after ${WARM_UP_N} others`, rps: sharpRate, note: 'thumbnails/s' });
-
     /**
-     * Each of the cold contacts asked once at `path(i)`, 16 in flight: rate (to the last answer: autocannon's
-     * `amount` ends on its one-second tick), latencies, and the service's CPU-ms per request.
+     * The measured contacts in ROUNDS disjoint parts. Each round runs raw sharp, the service and the other
+     * baselines over its part, one after the other, so a slow moment of the machine falls on all of them; a
+     * ratio is the median of the rounds' ratios.
      */
-    async function onceEach(path: (i: number) => string, server = { url: base, pid: service.child.pid! }, count = COLD_N): Promise<{ rate: number; p50: number; p99: number; cpuMs: number }> {
+    const parts = Array.from({ length: ROUNDS }, (_, r) => Array.from({ length: COLD_N / ROUNDS }, (_, k) => r * (COLD_N / ROUNDS) + k));
+    const warmUps = Array.from({ length: WARM_UP_N }, (_, k) => k);
+    type Render = (source: Buffer) => Promise<Buffer>;
+    /** Raw sharp over the sources `indexes` (of `from`), 4 in flight in this process: thumbnails a second. */
+    async function rawSharp(render: Render, indexes: number[], from = sources): Promise<number> {
+      const started = performance.now();
+      for (let i = 0; i < indexes.length; i += 4) await Promise.all(indexes.slice(i, i + 4).map((k) => render(from[k]!)));
+      return indexes.length / ((performance.now() - started) / 1000);
+    }
+
+    interface OnceEach {
+      rate: number;
+      times: number[];
+      cpuMs: number;
+    }
+    /**
+     * Each contact of `indexes` asked once at `path(i)`, 16 in flight: rate (to the last answer: autocannon's
+     * `amount` ends on its one-second tick), latencies, and the server's CPU-ms per request.
+     */
+    async function onceEach(path: (i: number) => string, server: { url: string; pid: number }, indexes: number[]): Promise<OnceEach> {
       let next = 0;
       const times: number[] = [];
       const cpuBefore = cpuSeconds(server.pid);
       const started = performance.now();
       await Promise.all(
         Array.from({ length: 16 }, async () => {
-          while (next < count) {
+          while (next < indexes.length) {
             const t = performance.now();
-            const res = await fetch(`${server.url}${path(next++)}`);
+            const res = await fetch(`${server.url}${path(indexes[next++]!)}`);
             await res.arrayBuffer();
             if (res.status !== 200) throw new Error(`${res.url}: ${res.status} during a cold scenario`);
             times.push(performance.now() - t);
           }
         }),
       );
-      const rate = count / ((performance.now() - started) / 1000);
-      times.sort((a, b) => a - b);
-      const cpuMs = ((cpuSeconds(server.pid) - cpuBefore) * 1000) / count;
-      return { rate, p50: times[count >> 1]!, p99: times[Math.floor(count * 0.99)]!, cpuMs };
+      return { rate: indexes.length / ((performance.now() - started) / 1000), times, cpuMs: ((cpuSeconds(server.pid) - cpuBefore) * 1000) / indexes.length };
     }
-    await onceEach((i) => `/avatar/${WARM_UP_BASE + i}.webp`, undefined, WARM_UP_N);
-    const cold = await onceEach((i) => `/avatar/${COLD_BASE + i}.webp`);
-    // The same contacts through the least code that does the same work: what any cold path costs here.
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+    /** The rounds of one scenario as one row's figures: the median rate, latencies over all requests, mean CPU. */
+    function overRounds(rounds: OnceEach[]): { rate: number; p50: number; p99: number; cpuMs: number } {
+      const times = rounds.flatMap((r) => r.times).sort((a, b) => a - b);
+      const cpuMs = rounds.reduce((sum, r) => sum + r.cpuMs * r.times.length, 0) / times.length;
+      return { rate: median(rounds.map((r) => r.rate)), p50: times[times.length >> 1]!, p99: times[Math.floor(times.length * 0.99)]!, cpuMs };
+    }
+    /** The median over rounds of a / b. */
+    const roundsRatio = (a: { rate: number }[] | number[], b: { rate: number }[] | number[]) => {
+      const rate = (x: { rate: number } | number) => (typeof x === 'number' ? x : x.rate);
+      return median(a.map((x, r) => rate(x) / rate(b[r]!)));
+    };
+    const serviceServer = { url: base, pid: service.child.pid! };
+
+    // Cold contacts: raw sharp's thumbnail, the service end to end, and the same work through the least code
+    // that does it (what any cold path costs here), round by round.
+    const coldSharp: Render = (src) => sharp(src).resize(128, 128, { fit: 'cover' }).webp({ quality: 80, effort: 4 }).toBuffer();
     const coldFloor = await baseline('cold-floor', `${prefix}:floor`, `${green.url}/waInstance${green.idInstance}/getAvatar/${green.apiToken}`);
     stops.push(coldFloor.stop);
-    await onceEach((i) => `/avatar/${WARM_UP_BASE + i}.webp`, coldFloor, WARM_UP_N);
-    const floorCold = await onceEach((i) => `/avatar/${COLD_BASE + i}.webp`, coldFloor);
+    const floorServer = { url: coldFloor.url, pid: coldFloor.pid };
+    await rawSharp(coldSharp, warmUps, warmUpSources);
+    await onceEach((i) => `/avatar/${WARM_UP_BASE + i}.webp`, serviceServer, warmUps);
+    await onceEach((i) => `/avatar/${WARM_UP_BASE + i}.webp`, floorServer, warmUps);
+    const coldRounds = { sharp: [] as number[], service: [] as OnceEach[], floor: [] as OnceEach[] };
+    for (const part of parts) {
+      coldRounds.sharp.push(await rawSharp(coldSharp, part));
+      coldRounds.service.push(await onceEach((i) => `/avatar/${COLD_BASE + i}.webp`, serviceServer, part));
+      coldRounds.floor.push(await onceEach((i) => `/avatar/${COLD_BASE + i}.webp`, floorServer, part));
+    }
     coldFloor.stop();
-    rows.push({ scenario: `baseline: the least a cold avatar costs (bare http + GetAvatar + download + one sharp thumbnail + source and thumbnail to Redis), the same contacts, 16 in flight`, rps: floorCold.rate, p50: floorCold.p50, p99: floorCold.p99, note: `${ratio(floorCold.rate, sharpRate)} raw sharp; ${floorCold.cpuMs.toFixed(1)} CPU-ms each` });
-    rows.push({ scenario: `cold misses: ${COLD_N} distinct photo-like avatars end to end, 16 in flight, after ${WARM_UP_N} others`, rps: cold.rate, p50: cold.p50, p99: cold.p99, note: `${target(cold.rate / sharpRate, 0.5)} raw sharp, ${ratio(cold.rate, floorCold.rate)} that least cost (GetAvatar + download + checks + render + picture info + store, zero-latency upstream); service ${cold.cpuMs.toFixed(1)} CPU-ms each` });
+    const [cold, floorCold] = [overRounds(coldRounds.service), overRounds(coldRounds.floor)];
+    const roundsNote = `median of ${ROUNDS} interleaved rounds of ${COLD_N / ROUNDS}`;
+    rows.push({ scenario: `raw sharp: ${COLD_N} distinct photo-like 640 px JPEGs (~${sourceKb} KB) -> 128 webp, 4 in flight, after ${WARM_UP_N} others (${roundsNote})`, rps: median(coldRounds.sharp), note: 'thumbnails/s' });
+    rows.push({ scenario: `baseline: the least a cold avatar costs (bare http + GetAvatar + download + one sharp thumbnail + source and thumbnail to Redis), the same contacts, 16 in flight`, rps: floorCold.rate, p50: floorCold.p50, p99: floorCold.p99, note: `${roundsRatio(coldRounds.floor, coldRounds.sharp).toFixed(2)}x raw sharp; ${floorCold.cpuMs.toFixed(1)} CPU-ms each` });
+    rows.push({ scenario: `cold misses: ${COLD_N} distinct photo-like avatars end to end, 16 in flight, after ${WARM_UP_N} others`, rps: cold.rate, p50: cold.p50, p99: cold.p99, note: `${target(roundsRatio(coldRounds.service, coldRounds.sharp), 0.5)} raw sharp, ${roundsRatio(coldRounds.service, coldRounds.floor).toFixed(2)}x that least cost (GetAvatar + download + checks + render + picture info + store, zero-latency upstream); service ${cold.cpuMs.toFixed(1)} CPU-ms each` });
 
     // A size and format nobody asked for yet, for each of those now cached avatars: one render each (in the
-    // serving process, as `npm start` runs it).
-    const variantSharpRate = await rawSharp((src) => sharp(src).resize(96, 96, { fit: 'cover' }).png({ compressionLevel: 6, adaptiveFiltering: false }).toBuffer());
-    await onceEach((i) => `/avatar/${WARM_UP_BASE + i}.png?size=96`, undefined, WARM_UP_N);
-    const variants = await onceEach((i) => `/avatar/${COLD_BASE + i}.png?size=96`);
-    // ipx (Nuxt's sharp image server) rendering the same sources from disk, each once, over http.
+    // serving process, as `npm start` runs it), against raw sharp and ipx (Nuxt's sharp image server) rendering
+    // the same sources from disk, each once, over http; round by round.
+    const variantSharp: Render = (src) => sharp(src).resize(96, 96, { fit: 'cover' }).png({ compressionLevel: 6, adaptiveFiltering: false }).toBuffer();
     const sourceDir = mkdtempSync(path.join(tmpdir(), 'bench-sources-'));
     sources.forEach((bytes, i) => writeFileSync(path.join(sourceDir, `photo-${i}.jpg`), bytes));
     warmUpSources.forEach((bytes, i) => writeFileSync(path.join(sourceDir, `warm-up-${i}.jpg`), bytes));
     const ipx = await baseline('ipx', sourceDir);
     const ipxServer = { url: ipx.url, pid: ipx.pid };
-    await onceEach((i) => `/s_96x96,f_png/warm-up-${i}.jpg`, ipxServer, WARM_UP_N);
-    const ipxRun = await onceEach((i) => `/s_96x96,f_png/photo-${i}.jpg`, ipxServer);
+    await rawSharp(variantSharp, warmUps, warmUpSources);
+    await onceEach((i) => `/avatar/${WARM_UP_BASE + i}.png?size=96`, serviceServer, warmUps);
+    await onceEach((i) => `/s_96x96,f_png/warm-up-${i}.jpg`, ipxServer, warmUps);
+    const variantRounds = { sharp: [] as number[], service: [] as OnceEach[], ipx: [] as OnceEach[] };
+    for (const part of parts) {
+      variantRounds.sharp.push(await rawSharp(variantSharp, part));
+      variantRounds.service.push(await onceEach((i) => `/avatar/${COLD_BASE + i}.png?size=96`, serviceServer, part));
+      variantRounds.ipx.push(await onceEach((i) => `/s_96x96,f_png/photo-${i}.jpg`, ipxServer, part));
+    }
     ipx.stop();
     rmSync(sourceDir, { recursive: true });
-    rows.push({ scenario: `raw sharp: the same sources -> 96 png, 4 in flight, after ${WARM_UP_N} others`, rps: variantSharpRate, note: 'thumbnails/s' });
-    rows.push({ scenario: `ipx 3 (its own sharp), the same sources from disk -> 96 png over http, 16 in flight, after ${WARM_UP_N} others`, rps: ipxRun.rate, p50: ipxRun.p50, p99: ipxRun.p99, note: `${ratio(ipxRun.rate, variantSharpRate)} raw sharp; ${ipxRun.cpuMs.toFixed(1)} CPU-ms each` });
+    const [variants, ipxRun] = [overRounds(variantRounds.service), overRounds(variantRounds.ipx)];
+    rows.push({ scenario: `raw sharp: the same sources -> 96 png, 4 in flight, after ${WARM_UP_N} others (${roundsNote})`, rps: median(variantRounds.sharp), note: 'thumbnails/s' });
+    rows.push({ scenario: `ipx 3 (its own sharp), the same sources from disk -> 96 png over http, 16 in flight, after ${WARM_UP_N} others`, rps: ipxRun.rate, p50: ipxRun.p50, p99: ipxRun.p99, note: `${roundsRatio(variantRounds.ipx, variantRounds.sharp).toFixed(2)}x raw sharp; ${ipxRun.cpuMs.toFixed(1)} CPU-ms each` });
     rows.push({
       scenario: `new variant of a cached source: ${COLD_N} avatars asked at 96 png, 16 in flight, after ${WARM_UP_N} others`,
       rps: variants.rate,
       p50: variants.p50,
       p99: variants.p99,
-      note: `${target(variants.rate / variantSharpRate, 0.75)} raw sharp, ${target(variants.rate / ipxRun.rate, 1)} ipx; service ${variants.cpuMs.toFixed(1)} CPU-ms each`,
+      note: `${target(roundsRatio(variantRounds.service, variantRounds.sharp), 0.75)} raw sharp, ${target(roundsRatio(variantRounds.service, variantRounds.ipx), 1)} ipx; service ${variants.cpuMs.toFixed(1)} CPU-ms each`,
     });
 
     let seq = 0;
