@@ -14,7 +14,7 @@ export const PIPELINE_VERSION = 1;
  * libvips's operation cache is off for the whole process (every sharp user imports this module): it reuses an
  * operation only when one is run again on the same input, and every render here has a source of its own, so
  * it only held up to 50 MB of decoded pixels nobody asks for again, and took a process-wide lock on every
- * operation (new variants: 5-15% more a second without it, same sources and settings, side by side).
+ * operation (new variants: 6-15% more a second without it, same sources and settings, side by side).
  */
 sharp.cache(false);
 
