@@ -1,6 +1,7 @@
 /**
  * `npm run sign -- 11001234567 --size 64 --format webp [--expires-in 3600] [--base-url https://avatars.example.com]`
- * Prints a signed avatar URL. The key comes from --key, or the first of SIGNING_KEYS, or SIGNING_KEY.
+ * Prints a signed avatar URL. The key comes from --key, or the first of SIGNING_KEYS, or SIGNING_KEY. With
+ * --id-key or ID_KEYS, the URL names the contact by its opaque id (p-<token>) instead of its number.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { parseChatId } from '../src/avatar/chat-id';
@@ -25,12 +26,14 @@ const program = new Command('sign')
   })
   .option('--base-url <url>', 'prefix, e.g. https://avatars.example.com', '')
   .option('--key <key>', 'signing key (default: the first of SIGNING_KEYS, or SIGNING_KEY)')
-  .action((id: string, options: { size?: number; format?: 'webp'; fallback404?: boolean; expiresIn?: number; baseUrl: string; key?: string }) => {
+  .option('--id-key <key>', 'id key: the URL carries an opaque id (default: the first of ID_KEYS, if set)')
+  .action((id: string, options: { size?: number; format?: 'webp'; fallback404?: boolean; expiresIn?: number; baseUrl: string; key?: string; idKey?: string }) => {
     const key = options.key ?? process.env.SIGNING_KEYS?.split(',')[0]?.trim() ?? process.env.SIGNING_KEY;
     if (!key) return program.error('sign: no key: pass --key or set SIGNING_KEYS or SIGNING_KEY');
     if (!parseChatId(id)) program.error(`sign: "${id}" is not a phone number, group id or chatId`);
     const exp = options.expiresIn ? Math.floor(Date.now() / 1000) + options.expiresIn : undefined;
-    process.stdout.write(`${avatarUrl(options.baseUrl, id, { size: options.size, format: options.format, d: options.fallback404 ? '404' : undefined, key, exp })}\n`);
+    const idKey = options.idKey ?? (process.env.ID_KEYS?.split(',')[0]?.trim() || undefined);
+    process.stdout.write(`${avatarUrl(options.baseUrl, id, { size: options.size, format: options.format, d: options.fallback404 ? '404' : undefined, key, idKey, exp })}\n`);
   });
 
 program.parse();

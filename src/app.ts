@@ -7,6 +7,7 @@ import type { AvatarStore } from './avatar/store';
 import type { Config } from './config';
 import { AppError, errorBody } from './errors';
 import type { CorsPolicy } from './http/cors';
+import type { PublicIds } from './ids/public-id';
 import { requestIdOf } from './http/request-id';
 import { openApiDocument } from './openapi';
 import type { Logger } from './logger';
@@ -38,6 +39,7 @@ export interface AppDeps {
   /** /metrics on the app's own port (false when METRICS_PORT gives it one). */
   metricsHere: boolean;
   cors: CorsPolicy;
+  ids: PublicIds;
 }
 
 /** Errors carry their status; anything else is a 500 whose details stay in the log. */
@@ -94,7 +96,7 @@ function requestMetrics(metrics: Metrics): RequestHandler {
 }
 
 /** Builds the Express app without listening (tests hand it to supertest). */
-export function createApp({ avatars, info, store, batches, queues, readiness, metrics, logger, defaultSize, defaultFormat, security, demoPage, metricsHere, cors }: AppDeps): Express {
+export function createApp({ avatars, info, store, batches, queues, readiness, metrics, logger, defaultSize, defaultFormat, security, demoPage, metricsHere, cors, ids }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -106,7 +108,7 @@ export function createApp({ avatars, info, store, batches, queues, readiness, me
   app.get('/openapi.json', (_req, res) => {
     res.set('Cache-Control', 'no-cache').json(openApiDocument);
   });
-  app.use(avatarRouter(avatars, info, metrics, { defaultSize, defaultFormat, signingKeys: security.signingKeys, cors }));
+  app.use(avatarRouter(avatars, info, metrics, { defaultSize, defaultFormat, signingKeys: security.signingKeys, cors, ids }));
   // Admin: off (404) without ADMIN_TOKEN, else Bearer-authenticated.
   const admin = adminOnly(security.adminToken);
   app.use('/v1/warm', admin);
@@ -114,7 +116,7 @@ export function createApp({ avatars, info, store, batches, queues, readiness, me
   app.use(QUEUE_DASHBOARD_PATH, admin, queueDashboard(queues));
   app.use('/v1/avatars', admin);
   app.use(contactsAdminRouter(store, queues));
-  if (demoPage) app.use(demoPageRouter(demoPage.contacts, security.signingKeys?.[0]));
+  if (demoPage) app.use(demoPageRouter(demoPage.contacts, { signingKey: security.signingKeys?.[0], ids }));
   app.use((_req, res) => {
     res.status(404).json(errorBody('not_found', 'no such route'));
   });

@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { MAX_SIZE, snapSize } from './avatar/variant';
+import { parseChatId } from './avatar/chat-id';
+import { makeOpaqueId } from './ids/opaque-id';
 
 /**
  * `avatar-cdn/client`: avatar URLs for Node back ends, signed when a key is given. No dependencies (the size set
@@ -25,6 +27,11 @@ export interface AvatarUrlOptions {
   /** With d=initials: a name to take the initials from, or the letters themselves. */
   name?: string;
   initials?: string;
+  /**
+   * The id key (the first of ID_KEYS): the URL names the contact by its opaque id (`p-<token>`, see
+   * src/ids/opaque-id.ts), never by its number. `id` must then be a phone number, group id or chatId.
+   */
+  idKey?: string;
   /** The signing key (the first of SIGNING_KEYS); without it the URL is unsigned. */
   key?: string;
   /** Unix seconds after which the signed URL is refused (403 expired_signature). */
@@ -44,7 +51,8 @@ export function sign(key: string, target: string): string {
 
 /** `/avatar/<id>.<format>?...&sig=...` below `base` (an origin such as `https://avatars.example.com`, or ''). */
 export function avatarUrl(base: string, id: string, options: AvatarUrlOptions = {}): string {
-  const file = options.format ? `${id}.${options.format}` : id;
+  const urlId = options.idKey ? opaqueIdOf(options.idKey, id) : id;
+  const file = options.format ? `${urlId}.${options.format}` : urlId;
   const params = new URLSearchParams();
   if (options.size !== undefined) params.set('size', String(options.size));
   if (options.d !== undefined) params.set('d', options.d);
@@ -54,6 +62,13 @@ export function avatarUrl(base: string, id: string, options: AvatarUrlOptions = 
   if (options.key) params.set('sig', sign(options.key, canonicalTarget(file, params)));
   const query = params.toString();
   return `${base.replace(/\/+$/, '')}/avatar/${encodeURIComponent(file).replace(/%40/g, '@')}${query ? `?${query}` : ''}`;
+}
+
+/** The opaque id (`p-<token>`) of a phone number, group id or chatId under an ID_KEYS key. */
+export function opaqueIdOf(idKey: string, id: string): string {
+  const chatId = parseChatId(id);
+  if (!chatId) throw new TypeError(`"${id.slice(0, 64)}" is not a phone number, group id or chatId`);
+  return makeOpaqueId(idKey, chatId);
 }
 
 /** `<img srcset>` for 1x, 2x and 3x screens: the same avatar at 1, 2 and 3 times `size` (snapped, at most 640). */

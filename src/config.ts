@@ -98,6 +98,12 @@ const schema = z.object({
     .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
     .pipe(z.array(z.string().min(16, 'comma-separated keys of at least 16 characters each')).min(1))
     .optional(),
+  ID_KEYS: z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.string().min(32, 'comma-separated keys of at least 32 characters each')).min(1))
+    .optional(),
+  PUBLIC_IDS: z.enum(['any', 'opaque'], { error: 'any or opaque' }).default('any'),
   MISS_RATE_PER_MIN: int(0).default(60),
   RENDER_RATE_PER_MIN: int(0).default(300),
   TRUST_PROXY: z
@@ -190,6 +196,10 @@ export interface Config {
   security: {
     /** When set, /avatar URLs must carry a valid `sig`: made with the first key, checked against all (rotation). */
     signingKeys?: string[];
+    /** When set, `p-<token>` ids stand for contacts in public URLs: made with the first key, read with all (rotation). */
+    idKeys?: string[];
+    /** `opaque`: public avatar URLs refuse plain numbers and chatIds (400 opaque_id_required). */
+    publicIds: 'any' | 'opaque';
     /** Requests per client IP per minute that may start an upstream call; 0 turns the limit off. */
     missRatePerMin: number;
     /** Requests per client IP per minute that may cause a render of a new variant; 0 turns the limit off. */
@@ -256,6 +266,7 @@ export function loadConfig(env: Env): Config {
     throw new ConfigError(`${name} ${reason}`);
   }
   const e = parsed.data;
+  if (e.PUBLIC_IDS === 'opaque' && !e.ID_KEYS) throw new ConfigError('ID_KEYS is required with PUBLIC_IDS=opaque (opaque ids are made with it)');
   if (e.WEBHOOK_URL && !e.WEBHOOK_SECRET) throw new ConfigError('WEBHOOK_SECRET is required with WEBHOOK_URL (receivers check the signature with it)');
   const clusterList = e.REDIS_CLUSTER_NODES ?? CLUSTER_URL.exec(e.REDIS_URL)?.[1];
   const cluster = clusterList !== undefined;
@@ -314,6 +325,8 @@ export function loadConfig(env: Env): Config {
     failureBackoffSeconds: e.FAILURE_BACKOFF_SECONDS,
     security: {
       signingKeys: e.SIGNING_KEYS ?? (e.SIGNING_KEY ? [e.SIGNING_KEY] : undefined),
+      idKeys: e.ID_KEYS,
+      publicIds: e.PUBLIC_IDS,
       missRatePerMin: e.MISS_RATE_PER_MIN,
       renderRatePerMin: e.RENDER_RATE_PER_MIN,
       trustProxy: parseTrustProxy(e.TRUST_PROXY),

@@ -22,9 +22,11 @@ const ID_PARAM = {
   name: 'id',
   in: 'path',
   required: true,
-  description: 'A phone number with country code (8-15 digits), a group id <digits>-<digits>, or a chatId ending in @c.us, @g.us or @lid',
+  description:
+    'A phone number with country code (8-15 digits), a group id <digits>-<digits>, a chatId ending in @c.us, @g.us or @lid, or (with ID_KEYS) an opaque id p-<token> (see "Opaque ids" in the README); with PUBLIC_IDS=opaque, opaque ids only',
   schema: { type: 'string' },
 };
+const UNKNOWN_ID = error('unknown_id: an opaque id that no key of ID_KEYS made (tampered, truncated, foreign key, not base64url)');
 const SIZE_PARAM = { name: 'size', in: 'query', description: 'Pixels, 1-640, snapped up to 32 48 64 96 128 192 256 384 512 640', schema: { type: 'integer', minimum: 1, maximum: 640 } };
 const SIG_PARAMS = [
   { name: 'sig', in: 'query', description: 'HMAC-SHA256 signature (required when SIGNING_KEY or SIGNING_KEYS is set)', schema: { type: 'string' } },
@@ -53,7 +55,7 @@ export const openApiDocument = {
         required: ['chatId', 'status', 'etag', 'updatedAt', 'width', 'height', 'color', 'placeholder', 'thumbhash', 'urls', 'srcset'],
         additionalProperties: false,
         properties: {
-          chatId: { type: 'string' },
+          chatId: { type: 'string', description: 'The chatId, or the opaque id the request named the contact by (never the number then)' },
           status: ref('AvatarStatus'),
           etag: { type: 'string', description: 'The ETag of the image at this size in the default format' },
           updatedAt: { type: ['string', 'null'], format: 'date-time', description: 'When the answer last changed' },
@@ -113,15 +115,16 @@ export const openApiDocument = {
         responses: {
           200: json(ref('AvatarInfo'), 'The info (its own ETag; 304 for If-None-Match)', { ETag: AVATAR_HEADERS.ETag, 'Cache-Control': AVATAR_HEADERS['Cache-Control'], 'X-Avatar-Status': AVATAR_HEADERS['X-Avatar-Status'] }),
           304: { description: 'Not modified' },
-          400: error('Bad id or parameter'),
+          400: error('Bad id or parameter (opaque_id_required: a plain id with PUBLIC_IDS=opaque)'),
           403: error('Missing, invalid or expired signature'),
+          404: UNKNOWN_ID,
           429: json(ref('AvatarInfo'), 'Too many lookups by this client (status rate-limited)', { 'Retry-After': header('Seconds') }),
         },
       },
     },
     '/avatar/{file}': {
       parameters: [
-        { name: 'file', in: 'path', required: true, description: '<id>.<format> (webp, avif, png, jpg, jpeg) or <id> (format from Accept)', schema: { type: 'string' } },
+        { name: 'file', in: 'path', required: true, description: '<id>.<format> (webp, avif, png, jpg, jpeg) or <id> (format from Accept); <id> as in /avatar/{id}.json, opaque ids p-<token> included', schema: { type: 'string' } },
       ],
       get: {
         summary: 'The avatar (or a placeholder) as an image of the asked size and format',
@@ -136,9 +139,9 @@ export const openApiDocument = {
         responses: {
           200: { description: 'The picture, or a placeholder (X-Avatar-Status says which)', headers: AVATAR_HEADERS, content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } },
           304: { description: 'Not modified (If-None-Match)', headers: { ETag: AVATAR_HEADERS.ETag } },
-          400: error('Bad id, format, size or parameter'),
+          400: error('Bad id, format, size or parameter (opaque_id_required: a plain id with PUBLIC_IDS=opaque)'),
           403: error('Missing, invalid or expired signature'),
-          404: error('No picture to show, with d=404 or fallback=404', { 'X-Avatar-Status': AVATAR_HEADERS['X-Avatar-Status'] }),
+          404: error('No picture to show, with d=404 or fallback=404; or unknown_id: an opaque id that no key of ID_KEYS made', { 'X-Avatar-Status': AVATAR_HEADERS['X-Avatar-Status'] }),
           429: { description: 'Too many lookups or renders by this client: the placeholder, with Retry-After', headers: { 'Retry-After': header('Seconds') }, content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } },
         },
       },

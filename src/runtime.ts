@@ -20,6 +20,8 @@ import { connectionTrouble, createCacheRedis, createQueueRedis, watchConnection,
 import { healthRouter, metricsRouter } from './routes/health';
 import { createCors } from './http/cors';
 import { createFastPath } from './http/fast-path';
+import { createOpaqueIds, isOpaqueId } from './ids/opaque-id';
+import { createPublicIds } from './ids/public-id';
 import { createClientLimiter } from './security/client-limiter';
 import { settleWithin } from './settle';
 import { createWarmBatches } from './warm/batches';
@@ -83,7 +85,13 @@ async function closeServer(server: Server | undefined, timeoutMs: number): Promi
  * anything waits for Redis: without Redis the service answers health checks and error placeholders, and
  * everything starts working when Redis appears.
  */
-export async function startRuntime(config: Config, role: Role, logger: Logger, clock: Clock = systemClock): Promise<Runtime> {
+export async function startRuntime(config: Config, role: Role, baseLogger: Logger, clock: Clock = systemClock): Promise<Runtime> {
+  const opaqueIds = config.security.idKeys ? createOpaqueIds(config.security.idKeys) : undefined;
+  const ids = createPublicIds({ opaqueIds, opaqueOnly: config.security.publicIds === 'opaque' });
+  // With ID_KEYS, every log line names a contact by its opaque id: a number never reaches the logs.
+  const logger = opaqueIds
+    ? baseLogger.child({}, { serializers: { chatId: (chatId: unknown) => (typeof chatId === 'string' && !isOpaqueId(chatId) ? opaqueIds.encode(chatId) : chatId) } })
+    : baseLogger;
   const outages = createOutageLog(logger);
   // Every Redis connection of this process, by the part it serves (logs, /metrics, shutdown).
   const connections = new Map<string, RedisClient>();
@@ -170,6 +178,7 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
         browserMaxAgeSeconds: config.ttl.browserMaxAgeSeconds,
         staleMaxAgeSeconds: config.ttl.staleMaxAgeSeconds,
         signingKey: config.security.signingKeys?.[0],
+        ids,
         staticHeaders: cors.always,
       },
     });
@@ -188,8 +197,9 @@ export async function startRuntime(config: Config, role: Role, logger: Logger, c
       demoPage: config.demoPage,
       metricsHere,
       cors,
+      ids,
     });
-    handler = createFastPath(avatars, app, metrics, { defaultSize: config.defaultSize, signingKeys: config.security.signingKeys, cors });
+    handler = createFastPath(avatars, app, metrics, { defaultSize: config.defaultSize, signingKeys: config.security.signingKeys, cors, ids });
   } else {
     // A worker answers health, readiness (its Redis) and metrics.
     const connection = workerConnection!;

@@ -7,10 +7,12 @@ import { answerCacheControl, cacheControl, commonHeaders, type AvatarResponse, t
 import { avatarEtag } from './etag';
 import type { Answer, AvatarService, ServeContext } from './service';
 import type { AvatarStore } from './store';
+import type { PublicIds } from '../ids/public-id';
 import { FORMATS, type Format } from './variant';
 
 /** `GET /avatar/:id.json`: what a web app needs to show an avatar well, read from what the workers stored. */
 export interface AvatarInfoJson {
+  /** The contact's chatId, or the opaque id the request named it by (never the number then). */
   chatId: string;
   status: AvatarStatus;
   /** The ETag the image at this size in the default format answers. */
@@ -31,6 +33,8 @@ export interface AvatarInfoJson {
 export interface AvatarInfoOptions extends CacheLimits {
   defaultFormat: Format;
   signingKey?: string;
+  /** How the URLs in the JSON name the contact (opaque ids with ID_KEYS). */
+  ids: PublicIds;
   /** Headers every response carries (CORS for any origin). */
   staticHeaders: Record<string, string>;
 }
@@ -46,15 +50,12 @@ export interface AvatarInfoDeps {
 /** The placeholder's own tiny image: what a page shows for a contact without a picture. */
 const PLACEHOLDER_PREVIEW_SIZE = 32;
 
-/** The id as a URL names it: digits for a phone number, the full chatId otherwise. */
-const urlId = (chatId: string) => (chatId.endsWith('@c.us') ? chatId.slice(0, -'@c.us'.length) : chatId);
-
 const extension = (format: Format) => (format === 'jpeg' ? 'jpg' : format);
 
 export function createAvatarInfo({ avatars, store, placeholders, clock, options }: AvatarInfoDeps) {
 
   const imageUrl = (chatId: string, size: number, format: Format): string =>
-    avatarUrl('', urlId(chatId), { size, format: extension(format), key: options.signingKey });
+    avatarUrl('', options.ids.urlId(chatId), { size, format: extension(format), key: options.signingKey });
 
 
   async function describe(req: AvatarRequest, answer: Answer): Promise<AvatarInfoJson> {
@@ -62,13 +63,13 @@ export function createAvatarInfo({ avatars, store, placeholders, clock, options 
     const status: AvatarStatus = meta ? meta.status : (answer as { missing: AvatarStatus }).missing;
     const info = meta?.status === 'ok' ? await store.getInfo(meta.hash) : undefined;
     const base = {
-      chatId: req.chatId,
+      chatId: req.opaqueId ?? req.chatId,
       status,
       updatedAt: meta ? new Date(meta.changedAt).toISOString() : null,
       width: req.size,
       height: req.size,
       urls: Object.fromEntries(FORMATS.map((f) => [extension(f), imageUrl(req.chatId, req.size, f)])) as AvatarInfoJson['urls'],
-      srcset: avatarSrcSet('', urlId(req.chatId), { size: req.size, format: extension(options.defaultFormat), key: options.signingKey }),
+      srcset: avatarSrcSet('', options.ids.urlId(req.chatId), { size: req.size, format: extension(options.defaultFormat), key: options.signingKey }),
     };
     if (meta?.status === 'ok') {
       return {

@@ -1,11 +1,15 @@
 import { badRequest } from '../errors';
 import { SILHOUETTE, type PlaceholderStyle } from './placeholder';
-import { CHAT_ID_RULE, parseChatId, requireChatId } from './chat-id';
+import { CHAT_ID_RULE } from './chat-id';
+import { requirePublicId, type PublicIds } from '../ids/public-id';
+import { isOpaqueId } from '../ids/opaque-id';
 import { MAX_SIZE, negotiateFormat, parseFormat, snapSize, type Format } from './variant';
 
 /** A validated avatar request: everything needed to find or make the image. */
 export interface AvatarRequest {
   chatId: string;
+  /** The opaque id the URL named the contact by: responses and logs show it, never the chatId. */
+  opaqueId?: string;
   size: number;
   format: Format;
   /** The format came from Accept, so the response must say `Vary: Accept`. */
@@ -67,17 +71,24 @@ function checkParams(params: URLSearchParams, allowed: Set<string>): void {
   }
 }
 
-function splitFile(file: string, accept: string | undefined): { chatId: string; format: Format; negotiated: boolean } {
+type SplitFile = { chatId: string; opaqueId?: string; format: Format; negotiated: boolean };
+
+/** The chatId an id names, with the opaque id when the URL used one. */
+function contact(ids: PublicIds, id: string): { chatId: string; opaqueId?: string } {
+  const chatId = requirePublicId(ids, id);
+  return isOpaqueId(id) ? { chatId, opaqueId: id } : { chatId };
+}
+
+function splitFile(file: string, accept: string | undefined, ids: PublicIds): SplitFile {
   const dot = file.lastIndexOf('.');
   const ext = dot > 0 ? file.slice(dot + 1) : '';
   const format = parseFormat(ext);
-  if (format) {
-    return { chatId: requireChatId(file.slice(0, dot)), format, negotiated: false };
-  }
-  // A trailing ".xyz" is a format only when it is one we serve: "11001234567@c.us" is an id.
-  const whole = parseChatId(file);
+  if (format) return { ...contact(ids, file.slice(0, dot)), format, negotiated: false };
+  // A trailing ".xyz" is a format only when it is one we serve: "11001234567@c.us" is an id. An opaque token has no dot.
+  const whole = isOpaqueId(file) ? undefined : ids.read(file);
   if (whole) return { chatId: whole, format: negotiateFormat(accept), negotiated: true };
-  if (dot > 0 && parseChatId(file.slice(0, dot))) {
+  if (dot < 0) return { ...contact(ids, file), format: negotiateFormat(accept), negotiated: true };
+  if (isOpaqueId(file) || ids.read(file.slice(0, dot))) {
     throw badRequest('invalid_format', `format "${ext.slice(0, 16)}" is not one of webp, avif, png, jpg, jpeg`);
   }
   throw badRequest('invalid_chat_id', CHAT_ID_RULE);
@@ -96,8 +107,8 @@ function parseSize(values: string[], defaultSize: number): number {
  * Parses `/avatar/<file>` where file is `<id>.<format>` or `<id>`, and its query string.
  * `file` is the decoded path segment; `query` the raw query string without `?`.
  */
-export function parseAvatarRequest(file: string, query: string, accept: string | undefined, defaultSize: number): AvatarRequest {
-  const { chatId, format, negotiated } = splitFile(file, accept);
+export function parseAvatarRequest(file: string, query: string, accept: string | undefined, defaultSize: number, ids: PublicIds): AvatarRequest {
+  const { chatId, opaqueId, format, negotiated } = splitFile(file, accept, ids);
   const params = new URLSearchParams(query);
   checkParams(params, QUERY_PARAMS);
   const size = parseSize(params.getAll('size'), defaultSize);
@@ -106,16 +117,16 @@ export function parseAvatarRequest(file: string, query: string, accept: string |
     throw badRequest('invalid_fallback', 'fallback must be 404');
   }
   const { style, notFound } = parsePlaceholder(params);
-  return { chatId, size, format, negotiated, fallback404: fallback.length === 1 || notFound, placeholder: style };
+  return { chatId, opaqueId, size, format, negotiated, fallback404: fallback.length === 1 || notFound, placeholder: style };
 }
 
 /**
  * Parses `/avatar/<id>.json?size=N`. The request stands for the image of that size in the default format,
  * whose ETag and URLs the JSON describes.
  */
-export function parseInfoRequest(file: string, query: string, defaultSize: number, defaultFormat: Format): AvatarRequest {
-  const chatId = requireChatId(file.slice(0, -'.json'.length));
+export function parseInfoRequest(file: string, query: string, defaultSize: number, defaultFormat: Format, ids: PublicIds): AvatarRequest {
+  const named = contact(ids, file.slice(0, -'.json'.length));
   const params = new URLSearchParams(query);
   checkParams(params, INFO_QUERY_PARAMS);
-  return { chatId, size: parseSize(params.getAll('size'), defaultSize), format: defaultFormat, negotiated: false, fallback404: false, placeholder: SILHOUETTE };
+  return { ...named, size: parseSize(params.getAll('size'), defaultSize), format: defaultFormat, negotiated: false, fallback404: false, placeholder: SILHOUETTE };
 }

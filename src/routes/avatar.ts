@@ -12,6 +12,7 @@ import { responseCacheKey, takePrefetched } from '../http/fast-path';
 import { countServed } from '../http/served';
 import type { CorsPolicy } from '../http/cors';
 import type { Metrics } from '../metrics';
+import type { PublicIds } from '../ids/public-id';
 
 export interface AvatarRouteOptions {
   defaultSize: number;
@@ -19,9 +20,10 @@ export interface AvatarRouteOptions {
   /** When set, every avatar URL needs a valid `sig` made with one of them. */
   signingKeys?: string[];
   cors: CorsPolicy;
+  ids: PublicIds;
 }
 
-export function avatarRouter(service: AvatarService, info: AvatarInfo, metrics: Metrics, { defaultSize, defaultFormat, signingKeys, cors }: AvatarRouteOptions): Router {
+export function avatarRouter(service: AvatarService, info: AvatarInfo, metrics: Metrics, { defaultSize, defaultFormat, signingKeys, cors, ids }: AvatarRouteOptions): Router {
   const router = Router();
 
   async function serveImage(req: Request, res: Response, request: AvatarRequest, cacheKey: string, read?: AvatarRead): Promise<void> {
@@ -41,11 +43,11 @@ export function avatarRouter(service: AvatarService, info: AvatarInfo, metrics: 
     if (signature === 'invalid') throw new AppError(403, 'invalid_signature', 'this URL needs a valid sig parameter');
     if (signature === 'expired') throw new AppError(403, 'expired_signature', 'this signed URL has expired (exp)');
     if (isInfoFile(req.params.file)) {
-      const request = parseInfoRequest(req.params.file, query, defaultSize, defaultFormat);
+      const request = parseInfoRequest(req.params.file, query, defaultSize, defaultFormat, ids);
       sendAvatar(req, res, await info(request, { clientIp: clientIp(req), cacheKey: '', log: req.log }), cors);
       return;
     }
-    const request = parseAvatarRequest(req.params.file, query, req.headers.accept, defaultSize);
+    const request = parseAvatarRequest(req.params.file, query, req.headers.accept, defaultSize, ids);
     await serveImage(req, res, request, responseCacheKey(req.originalUrl, request.negotiated ? request.format : undefined));
   });
   // CORS preflight: what a cross-origin fetch() asks before a GET with its own headers.

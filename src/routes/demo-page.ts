@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { requireChatId } from '../avatar/chat-id';
 import { avatarUrl } from '../client';
 import { badRequest } from '../errors';
+import type { PublicIds } from '../ids/public-id';
 
 /**
  * The demo page: each contact as a web app would show it (blur-up from the JSON info, every format and size,
@@ -9,8 +10,12 @@ import { badRequest } from '../errors';
  * box. The page's own server signs the URLs it uses, so it works with SIGNING_KEY while the key stays here.
  */
 
-/** What people type: spaces, dashes, dots, parentheses, a leading + or 00 (international prefix) go. */
+/**
+ * What people type: spaces, dashes, dots, parentheses, a leading + or 00 (international prefix) go. A chatId
+ * (`120363043968066561@g.us`) is taken as it is.
+ */
 export function normalizeTyped(input: string): string {
+  if (input.includes('@')) return input.trim();
   const compact = input.trim().replace(/[\s\-.()]/g, '');
   if (compact.startsWith('+')) return compact.slice(1);
   if (/^00\d/.test(compact)) return compact.slice(2);
@@ -29,9 +34,16 @@ interface DemoUrls {
   formats: Record<string, string>;
 }
 
-function urlsFor(id: string, signingKey: string | undefined): DemoUrls {
+/** How the page's server makes URLs: signed with the first signing key, opaque ids with ID_KEYS. */
+export interface DemoUrlOptions {
+  signingKey?: string;
+  ids: PublicIds;
+}
+
+function urlsFor(id: string, { signingKey, ids }: DemoUrlOptions): DemoUrls {
   const chatId = requireChatId(id);
-  const url = (format: (typeof FORMATS)[number] | 'json', size: number) => avatarUrl('', id, { format, size, key: signingKey });
+  const urlId = ids.opaque ? ids.urlId(chatId) : id;
+  const url = (format: (typeof FORMATS)[number] | 'json', size: number) => avatarUrl('', urlId, { format, size, key: signingKey });
   return {
     id,
     chatId,
@@ -139,10 +151,10 @@ const SCRIPT = `
   });
 `;
 
-export function renderDemoPage(contacts: string[], signingKey?: string): string {
+export function renderDemoPage(contacts: string[], options: DemoUrlOptions): string {
   const cards = contacts
     .map((id) => {
-      const urls = urlsFor(id, signingKey);
+      const urls = urlsFor(id, options);
       return `<section class="card" data-urls="${escape(JSON.stringify(urls))}">
   <div class="head">
     <div class="blur"><img alt="${escape(id)} 96px" width="96" height="96"></div>
@@ -185,8 +197,8 @@ ${cards}
 `;
 }
 
-export function demoPageRouter(contacts: string[], signingKey?: string): Router {
-  const page = renderDemoPage(contacts, signingKey);
+export function demoPageRouter(contacts: string[], options: DemoUrlOptions): Router {
+  const page = renderDemoPage(contacts, options);
   const router = Router();
   router.get('/', (_req, res) => {
     res
@@ -200,7 +212,7 @@ export function demoPageRouter(contacts: string[], signingKey?: string): Router 
   router.get('/demo/urls', (req, res) => {
     const typed = typeof req.query.id === 'string' ? req.query.id : '';
     if (!typed.trim()) throw badRequest('invalid_chat_id', 'type a phone number with its country code, e.g. +1 100 123 4567');
-    res.set('Cache-Control', 'no-store').json(urlsFor(normalizeTyped(typed), signingKey));
+    res.set('Cache-Control', 'no-store').json(urlsFor(normalizeTyped(typed), options));
   });
   return router;
 }
