@@ -24,6 +24,25 @@ export const DEMO_CONTACTS = [
   { id: '6281234567890', label: 'not on WhatsApp' },
 ] as const;
 
+/** Someone who writes to the demo instance: the demo sends Green API's notification, so the avatar is warm before a page asks. */
+export const DEMO_CHATTING = '11007770001';
+
+/** What Green API posts to the webhook when that contact writes (its documented incomingMessageReceived). */
+export function demoNotifications(idInstance: string): object[] {
+  const instanceData = { idInstance: Number(idInstance), wid: '11009999999@c.us', typeInstance: 'whatsapp' };
+  return [
+    { typeWebhook: 'stateInstanceChanged', instanceData, timestamp: Math.floor(Date.now() / 1000), stateInstance: 'authorized' },
+    {
+      typeWebhook: 'incomingMessageReceived',
+      instanceData,
+      timestamp: Math.floor(Date.now() / 1000),
+      idMessage: 'DEMO0000000000000001',
+      senderData: { chatId: `${DEMO_CHATTING}@c.us`, chatName: 'Carol', sender: `${DEMO_CHATTING}@c.us`, senderName: 'Carol' },
+      messageData: { typeMessage: 'textMessage', textMessageData: { textMessage: 'Hi!' } },
+    },
+  ];
+}
+
 const BACKGROUNDS = ['b6e3f4', 'c0aede', 'd1d4f9', 'ffd5dc', 'ffdfbf'];
 
 /** A 640 px JPEG of a DiceBear avatar: what a WhatsApp profile picture looks like to the service. */
@@ -53,6 +72,7 @@ export async function startDemoUpstream(): Promise<DemoUpstream> {
     ['11002345678@c.us', { kind: 'no-avatar', generation: 'url-only' }],
     ['6591234567@c.us', { kind: 'hidden', generation: 'available' }],
     ['6281234567890@c.us', { kind: 'not-on-whatsapp', generation: 'exists' }],
+    [`${DEMO_CHATTING}@c.us`, { kind: 'avatar', url: await add('carol', adventurer as Style<object>, 'Carol'), generation: 'available' }],
   ];
   for (const [chatId, behaviour] of rules) green.set(chatId, behaviour, LATENCY_MS);
 
@@ -67,6 +87,9 @@ export async function startDemoUpstream(): Promise<DemoUpstream> {
     look = (look + 1) % looks.length;
     green.set(changing, { kind: 'avatar', url: looks[look]!, generation: 'exists' }, LATENCY_MS);
   });
+
+  // GetContacts (POST /v1/warm {"source":"contacts"}, npm run warm -- --contacts): the demo contacts and Carol.
+  green.setContacts([...DEMO_CONTACTS.map(({ id }) => (id.includes('@') ? id : `${id}@c.us`)), `${DEMO_CHATTING}@c.us`]);
 
   // Anyone else typed into the lookup box: on WhatsApp without a picture.
   green.setFallback({ kind: 'no-avatar', generation: 'url-only' });

@@ -7,9 +7,10 @@ import { ConfigError, loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { startRuntime } from '../src/runtime';
 import { fakeUpstreamEnv } from '../test/helpers/stack';
-import { DEMO_CONTACTS, startDemoUpstream } from './demo-upstream';
+import { DEMO_CHATTING, DEMO_CONTACTS, demoNotifications, startDemoUpstream } from './demo-upstream';
 
 const DEMO_ADMIN_TOKEN = 'demo-admin-token-0123456789';
+const DEMO_WEBHOOK_TOKEN = 'demo-webhook-token-0123456789';
 
 async function redisAnswers(url: string): Promise<boolean> {
   const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: 2000 });
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
       ...process.env,
       ...upstreamEnv,
       ADMIN_TOKEN: adminToken,
+      GREENAPI_WEBHOOK_TOKEN: process.env.GREENAPI_WEBHOOK_TOKEN ?? DEMO_WEBHOOK_TOKEN,
       DEMO_PAGE: 'true',
       DEMO_CONTACTS: DEMO_CONTACTS.map((c) => c.id).join(','),
     });
@@ -60,22 +62,36 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const runtime = await startRuntime(config, 'all', logger);
   const base = runtime.url.replace('127.0.0.1', 'localhost');
+  const webhookToken = config.greenApi.webhookToken!;
+  // What Green API would post when someone writes to the instance: that contact's avatar is warm before a page asks.
+  const notified = runtime.ready.then(() =>
+    fetch(`${runtime.url}/v1/greenapi/webhook`, {
+      method: 'POST',
+      headers: { Authorization: webhookToken, 'Content-Type': 'application/json' },
+      body: JSON.stringify(demoNotifications(green.idInstance)),
+    }),
+  );
+  notified.catch((err: Error) => logger.warn({ err: err.message }, 'demo: could not send the demo notifications'));
   const env = Object.entries(upstreamEnv)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
-  const lines = DEMO_CONTACTS.map(({ id, label }) => `  ${label.padEnd(36)} ${base}/avatar/${id}.webp`);
+  const row = (label: string, text: string) => `  ${label.padEnd(38)} ${text}`;
+  const lines = DEMO_CONTACTS.map(({ id, label }) => row(label, `${base}/avatar/${id}.webp`));
   process.stdout.write(
     [
       '',
       `avatar-cdn demo is running on ${base} (demo upstream: fake Green API ${green.url}, image host ${images.url})`,
       `Open ${base}/ in a browser for the demo page, or one of these:`,
       ...lines,
-      `  other sizes, formats, JSON             ${base}/avatar/11001234567.avif?size=256   ${base}/avatar/11001234567.json`,
-      `  initials for a contact without one     ${base}/avatar/11002345678.png?d=initials&name=Jane%20Doe`,
-      `  readiness, metrics, API description    ${base}/readyz   ${base}/metrics   ${base}/openapi.json`,
-      `  a new picture (and a change event)     curl -X POST -H 'Authorization: Bearer ${adminToken}' ${base}/v1/avatars/11005550124/refresh`,
-      `  queue dashboard                        curl -H 'Authorization: Bearer ${adminToken}' ${base}/admin/queues/api/queues`,
-      `  warm a contact list                    ADMIN_TOKEN=${adminToken} npm run -s warm -- --file contacts.txt --url ${base}`,
+      row('other sizes, formats, JSON', `${base}/avatar/11001234567.avif?size=256   ${base}/avatar/11001234567.json`),
+      row('initials for a contact without one', `${base}/avatar/11002345678.png?d=initials&name=Jane%20Doe`),
+      row('readiness, metrics, API description', `${base}/readyz   ${base}/metrics   ${base}/openapi.json`),
+      row('a new picture (and a change event)', `curl -X POST -H 'Authorization: Bearer ${adminToken}' ${base}/v1/avatars/11005550124/refresh`),
+      row('queue dashboard', `curl -H 'Authorization: Bearer ${adminToken}' ${base}/admin/queues/api/queues`),
+      row('warm a contact list', `ADMIN_TOKEN=${adminToken} npm run -s warm -- --file contacts.txt --url ${base}`),
+      row("warm the instance's address book", `ADMIN_TOKEN=${adminToken} npm run -s warm -- --contacts --url ${base}`),
+      row('warmed by a Green API notification', `${base}/avatar/${DEMO_CHATTING}.webp   (a message from Carol, sent at start)`),
+      row('send a notification yourself', `curl -X POST -H 'Authorization: ${webhookToken}' -H 'Content-Type: application/json' -d '{"typeWebhook":"incomingMessageReceived","senderData":{"chatId":"11001234567@c.us","sender":"11001234567@c.us"}}' ${base}/v1/greenapi/webhook`),
       '',
       'The two roles apart against this demo upstream, while it runs (other terminals):',
       `  ${env} PORT=3100 npm run start:api`,

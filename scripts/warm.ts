@@ -1,5 +1,6 @@
 /**
  * `npm run -s warm -- --file contacts.txt [--url http://localhost:3000] [--token ADMIN_TOKEN] [--force] [--json]`
+ * `npm run -s warm -- --contacts [idInstance]`: the instances' own address books (Green API's GetContacts).
  * Pre-loads avatars for a contact list (one id per line; stdin when no --file) through a running service,
  * with a live progress bar and ETA (on stderr), then a summary on stdout: a table, or JSON with --json
  * (`-s` keeps npm's own banner out of stdout).
@@ -51,23 +52,28 @@ async function call<T>(url: string, token: string, init: RequestInit = {}): Prom
 
 const sum = (statuses: BatchStatus[], field: keyof BatchStatus) => statuses.reduce((n, s) => n + s[field], 0);
 
-async function main(options: { file?: string; url: string; token?: string; force?: boolean; json?: boolean; interval: string }): Promise<number> {
+type Options = { file?: string; contacts?: string | true; url: string; token?: string; force?: boolean; json?: boolean; interval: string };
+
+/** The service's answers to the warm calls: one per 10,000 ids, or one for the address books. */
+async function startWarm(base: string, token: string, options: Options): Promise<WarmAnswer[]> {
+  const post = (body: object) =>
+    call<WarmAnswer>(`${base}/v1/warm`, token, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ...body, force: options.force === true }) });
+  if (options.contacts !== undefined) {
+    if (options.file) throw new Error('give --file or --contacts, not both');
+    return [await post({ source: 'contacts', ...(options.contacts === true ? {} : { instance: options.contacts }) })];
+  }
+  const ids = await readIds(options.file);
+  if (ids.length === 0) throw new Error('no ids to warm (one per line)');
+  const answers: WarmAnswer[] = [];
+  for (let i = 0; i < ids.length; i += MAX_IDS_PER_CALL) answers.push(await post({ chatIds: ids.slice(i, i + MAX_IDS_PER_CALL) }));
+  return answers;
+}
+
+async function main(options: Options): Promise<number> {
   const token = options.token ?? process.env.ADMIN_TOKEN;
   if (!token) throw new Error('no admin token: pass --token or set ADMIN_TOKEN');
   const base = options.url.replace(/\/+$/, '');
-  const ids = await readIds(options.file);
-  if (ids.length === 0) throw new Error('no ids to warm (one per line)');
-
-  const answers: WarmAnswer[] = [];
-  for (let i = 0; i < ids.length; i += MAX_IDS_PER_CALL) {
-    answers.push(
-      await call<WarmAnswer>(`${base}/v1/warm`, token, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ chatIds: ids.slice(i, i + MAX_IDS_PER_CALL), force: options.force === true }),
-      }),
-    );
-  }
+  const answers = await startWarm(base, token, options);
   const batchIds = answers.flatMap((a) => (a.batchId ? [a.batchId] : []));
   const accepted = answers.reduce((n, a) => n + a.accepted, 0);
   const invalid = answers.flatMap((a) => a.invalid);
@@ -86,10 +92,11 @@ async function main(options: { file?: string; url: string; token?: string; force
   }
   bar.stop();
 
+  const duplicates = answers.reduce((n, a) => n + a.duplicates, 0);
   const summary = {
-    read: ids.length,
+    read: accepted + duplicates + invalid.length,
     accepted,
-    duplicates: answers.reduce((n, a) => n + a.duplicates, 0),
+    duplicates,
     invalid: invalid.length,
     withAvatar: sum(statuses, 'withAvatar'),
     noAvatar: sum(statuses, 'noAvatar'),
@@ -115,6 +122,7 @@ async function main(options: { file?: string; url: string; token?: string; force
 new Command('warm')
   .description('pre-load avatars for a list of contacts through a running avatar-cdn')
   .option('--file <path>', 'one id per line (default: stdin)')
+  .option('--contacts [idInstance]', "the instances' own address books (GetContacts), or one instance's")
   .option('--url <url>', 'the service', process.env.AVATAR_CDN_URL ?? 'http://localhost:3000')
   .option('--token <token>', 'admin token (default: ADMIN_TOKEN)')
   .option('--force', 'ask Green API again even for fresh answers')

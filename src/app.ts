@@ -16,7 +16,9 @@ import type { Readiness } from './readiness';
 import { avatarRouter } from './routes/avatar';
 import { healthRouter } from './routes/health';
 import { QUEUE_DASHBOARD_PATH, queueDashboard } from './routes/admin';
-import { warmRouter } from './routes/warm';
+import { warmRouter, type ContactLists } from './routes/warm';
+import { greenApiWebhookRouter } from './routes/greenapi-webhook';
+import type { NotificationHandler } from './greenapi/notifications';
 import { contactsAdminRouter } from './routes/contacts-admin';
 import { demoPageRouter } from './routes/demo-page';
 import type { AvatarQueues } from './queue/queues';
@@ -40,6 +42,10 @@ export interface AppDeps {
   metricsHere: boolean;
   cors: CorsPolicy;
   ids: PublicIds;
+  /** GetContacts of the configured instances, for `POST /v1/warm {"source":"contacts"}`. */
+  contacts: ContactLists;
+  /** Green API's notifications, when GREENAPI_WEBHOOK_TOKEN is set. */
+  notifications?: { token: string; handle: NotificationHandler };
 }
 
 /** Errors carry their status; anything else is a 500 whose details stay in the log. */
@@ -49,7 +55,11 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
       res.status(err.statusCode).set(err.headers).json(errorBody(err.code, err.message));
       return;
     }
-    const status = (err as { status?: number }).status;
+    const { status, type } = err as { status?: number; type?: string };
+    if (type === 'entity.too.large') {
+      res.status(413).json(errorBody('body_too_large', 'the body is larger than this route takes'));
+      return;
+    }
     if (typeof status === 'number' && status >= 400 && status < 500) {
       // Express's own client errors: a malformed percent-encoding, a bad body.
       res.status(status).json(errorBody('bad_request', 'malformed request'));
@@ -96,7 +106,7 @@ function requestMetrics(metrics: Metrics): RequestHandler {
 }
 
 /** Builds the Express app without listening (tests hand it to supertest). */
-export function createApp({ avatars, info, store, batches, queues, readiness, metrics, logger, defaultSize, defaultFormat, security, demoPage, metricsHere, cors, ids }: AppDeps): Express {
+export function createApp({ avatars, info, store, batches, queues, readiness, metrics, logger, defaultSize, defaultFormat, security, demoPage, metricsHere, cors, ids, contacts, notifications }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -112,7 +122,8 @@ export function createApp({ avatars, info, store, batches, queues, readiness, me
   // Admin: off (404) without ADMIN_TOKEN, else Bearer-authenticated.
   const admin = adminOnly(security.adminToken);
   app.use('/v1/warm', admin);
-  app.use(warmRouter(batches));
+  app.use(warmRouter(batches, contacts));
+  if (notifications) app.use(greenApiWebhookRouter(notifications.token, notifications.handle));
   app.use(QUEUE_DASHBOARD_PATH, admin, queueDashboard(queues));
   app.use('/v1/avatars', admin);
   app.use(contactsAdminRouter(store, queues));

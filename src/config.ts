@@ -60,6 +60,7 @@ const schema = z.object({
   GREEN_API_RATE_PER_SEC: int(1, 1000).default(10),
   QUOTA_COOLDOWN_SECONDS: int(0).default(3600),
   AUTH_COOLDOWN_SECONDS: int(0).default(300),
+  GREENAPI_WEBHOOK_TOKEN: z.string().regex(/^\S+$/, 'no spaces (the instance\'s webhookUrlToken)').optional(),
 
   AVATAR_SOURCE_HOSTS: csv.default(['pps.whatsapp.net']),
   AVATAR_SOURCE_ALLOW_HTTP: bool.default(false),
@@ -72,7 +73,7 @@ const schema = z.object({
   AVATAR_TTL_SECONDS: int(1).default(86_400),
   AVATAR_MAX_TTL_SECONDS: int(1).default(4 * 86_400),
   NEGATIVE_TTL_SECONDS: int(1).default(3600),
-  NEGATIVE_MAX_TTL_SECONDS: int(1).default(86_400),
+  NEGATIVE_MAX_TTL_SECONDS: int(1).default(4 * 86_400),
   IMAGE_TTL_SECONDS: int(1).default(30 * 86_400),
   BROWSER_MAX_AGE_SECONDS: int(0).default(3600),
   STALE_MAX_AGE_SECONDS: int(0).default(60),
@@ -170,6 +171,8 @@ export interface Config {
     ratePerSec: number;
     /** No calls for this long after a 466 (quota) or a 401/403/400 (credentials, instance not ready). */
     cooldowns: { quotaSeconds: number; unauthorizedSeconds: number };
+    /** When set, POST /v1/greenapi/webhook takes the instances' notifications with this webhookUrlToken. */
+    webhookToken?: string;
   };
   source: {
     allowedHosts: string[];
@@ -303,6 +306,7 @@ export function loadConfig(env: Env): Config {
       timeoutMs: e.GREEN_API_TIMEOUT_MS,
       ratePerSec: e.GREEN_API_RATE_PER_SEC,
       cooldowns: { quotaSeconds: e.QUOTA_COOLDOWN_SECONDS, unauthorizedSeconds: e.AUTH_COOLDOWN_SECONDS },
+      webhookToken: e.GREENAPI_WEBHOOK_TOKEN,
     },
     source: {
       allowedHosts: e.AVATAR_SOURCE_HOSTS,

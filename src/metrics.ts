@@ -16,6 +16,7 @@ export interface Metrics {
   downloadBytes: Counter;
   renderDuration: Histogram<'format'>;
   jobsFailed: Counter<'queue'>;
+  greenApiNotifications: Counter<'type' | 'outcome'>;
   placeholders: Counter<'status'>;
 }
 
@@ -132,6 +133,12 @@ export function createMetrics(queues: Queue[] = [], upstream?: UpstreamInstances
       registers,
     }),
     jobsFailed: new Counter({ name: 'avatar_jobs_failed_total', help: 'Jobs that failed for good, by queue (a miss or a render done in the serving process counts under its queue)', labelNames: ['queue'], registers }),
+    greenApiNotifications: new Counter({
+      name: 'avatar_greenapi_notifications_total',
+      help: "Green API webhook notifications by type and what they caused (queued, fresh, dropped: a warm lookup over MAX_WARM_BACKLOG; paused, resumed, ignored)",
+      labelNames: ['type', 'outcome'],
+      registers,
+    }),
     placeholders: new Counter({
       name: 'avatar_placeholders_total',
       help: 'Avatar responses without a picture, by X-Avatar-Status (pending, error, rate-limited, no-avatar, private, not-on-whatsapp)',

@@ -22,9 +22,13 @@ const ID_PARAM = {
   name: 'id',
   in: 'path',
   required: true,
-  description:
-    'A phone number with country code (8-15 digits), a group id <digits>-<digits>, a chatId ending in @c.us, @g.us or @lid, or (with ID_KEYS) an opaque id p-<token> (see "Opaque ids" in the README); with PUBLIC_IDS=opaque, opaque ids only',
+  description: 'A phone number with country code (8-15 digits), a group id <digits>-<digits>, or a chatId ending in @c.us, @g.us or @lid',
   schema: { type: 'string' },
+};
+/** Public avatar URLs also take opaque ids. */
+const AVATAR_ID_PARAM = {
+  ...ID_PARAM,
+  description: `${ID_PARAM.description}; or (with ID_KEYS) an opaque id p-<token> (see "Opaque ids" in the README); with PUBLIC_IDS=opaque, opaque ids only`,
 };
 const UNKNOWN_ID = error('unknown_id: an opaque id that no key of ID_KEYS made (tampered, truncated, foreign key, not base64url)');
 const SIZE_PARAM = { name: 'size', in: 'query', description: 'Pixels, 1-640, snapped up to 32 48 64 96 128 192 256 384 512 640', schema: { type: 'integer', minimum: 1, maximum: 640 } };
@@ -74,9 +78,24 @@ export const openApiDocument = {
         },
       },
       WarmRequest: {
+        oneOf: [
+          {
+            type: 'object',
+            required: ['chatIds'],
+            properties: { chatIds: { type: 'array', maxItems: 10000, items: { type: ['string', 'number'] } }, force: { type: 'boolean' } },
+          },
+          {
+            type: 'object',
+            required: ['source'],
+            description: "The instances' address books (one GetContacts call each), or one instance's",
+            properties: { source: { const: 'contacts' }, instance: { type: ['string', 'number'], description: 'One configured idInstance' }, force: { type: 'boolean' } },
+          },
+        ],
+      },
+      NotificationSummary: {
         type: 'object',
-        required: ['chatIds'],
-        properties: { chatIds: { type: 'array', maxItems: 10000, items: { type: ['string', 'number'] } }, force: { type: 'boolean' } },
+        required: ['received', 'queued', 'fresh', 'dropped', 'ignored'],
+        properties: Object.fromEntries(['received', 'queued', 'fresh', 'dropped', 'ignored'].map((k) => [k, { type: 'integer' }])),
       },
       WarmAccepted: {
         type: 'object',
@@ -111,7 +130,7 @@ export const openApiDocument = {
     '/avatar/{id}.json': {
       get: {
         summary: 'JSON info of an avatar: status, ETag, colour, ThumbHash, blur-up placeholder, URLs, srcset',
-        parameters: [ID_PARAM, SIZE_PARAM, ...SIG_PARAMS],
+        parameters: [AVATAR_ID_PARAM, SIZE_PARAM, ...SIG_PARAMS],
         responses: {
           200: json(ref('AvatarInfo'), 'The info (its own ETag; 304 for If-None-Match)', { ETag: AVATAR_HEADERS.ETag, 'Cache-Control': AVATAR_HEADERS['Cache-Control'], 'X-Avatar-Status': AVATAR_HEADERS['X-Avatar-Status'] }),
           304: { description: 'Not modified' },
@@ -155,11 +174,39 @@ export const openApiDocument = {
         requestBody: { content: { 'application/json': { schema: ref('WarmRequest') }, 'text/plain': { schema: { type: 'string', description: 'One id per line' } } } },
         responses: {
           202: json(ref('WarmAccepted'), 'Accepted: lookups queued behind interactive ones'),
-          400: error('Malformed body or no ids'),
+          400: error('Malformed body, no ids, an empty address book (no_contacts) or an instance that is not configured (unknown_instance)'),
           401: error('Missing or wrong Bearer token'),
           404: error('ADMIN_TOKEN is unset'),
           413: error('More than 10,000 ids'),
           429: error('The warm backlog is full (MAX_WARM_BACKLOG)', { 'Retry-After': header('Seconds') }),
+          502: error('GetContacts failed (upstream_error)'),
+          503: error('The instance is paused or out of call slots (upstream_unavailable)'),
+        },
+      },
+    },
+    '/v1/greenapi/webhook': {
+      post: {
+        summary: "Green API's webhook notifications (with GREENAPI_WEBHOOK_TOKEN): messages warm the chat and the sender, stateInstanceChanged and quotaExceeded pause or resume the instance",
+        parameters: [{ name: 'Authorization', in: 'header', required: true, description: 'The webhookUrlToken, bare or as Bearer', schema: { type: 'string' } }],
+        requestBody: {
+          content: {
+            'application/json': {
+              schema: {
+                oneOf: [
+                  { type: 'object', required: ['typeWebhook'], properties: { typeWebhook: { type: 'string' } } },
+                  { type: 'array', maxItems: 1000, items: { type: 'object', required: ['typeWebhook'], properties: { typeWebhook: { type: 'string' } } } },
+                ],
+              },
+            },
+          },
+        },
+        responses: {
+          200: json(ref('NotificationSummary'), 'Taken: lookups queued (or fresh, or dropped over MAX_WARM_BACKLOG), pauses written; nothing waited for Green API'),
+          400: error('invalid_json, invalid_body, invalid_notification (no typeWebhook), too_many_notifications (over 1,000)'),
+          401: error('Missing or wrong token'),
+          404: error('GREENAPI_WEBHOOK_TOKEN is unset'),
+          413: error('A body over 1 MB'),
+          503: error('The work cannot be queued now (Redis): Green API delivers it again', { 'Retry-After': header('Seconds') }),
         },
       },
     },

@@ -10,6 +10,7 @@ import { createAvatarStore } from './avatar/store';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import { createBreaker } from './greenapi/breaker';
+import { createGreenApi } from './greenapi/upstream';
 import type { Logger } from './logger';
 import { createMetrics } from './metrics';
 import { createOutageLog, type OutageLog } from './outage-log';
@@ -25,6 +26,8 @@ import { createPublicIds } from './ids/public-id';
 import { createClientLimiter } from './security/client-limiter';
 import { settleWithin } from './settle';
 import { createWarmBatches } from './warm/batches';
+import { createWarmLookups } from './warm/warm-lookups';
+import { createNotificationHandler } from './greenapi/notifications';
 import { createRecentRequests, type RecentRequests } from './warm/recent';
 
 export type Role = 'all' | 'api' | 'worker';
@@ -124,6 +127,7 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
   const metrics = createMetrics(queues ? [queues.resolve, queues.render, queues.maintenance] : [], upstream, () =>
     Object.fromEntries([...connections].map(([part, redis]) => [part, connectionTrouble(redis) === undefined])),
   );
+  const greenApi = createGreenApi(config.greenApi, { breaker, cache, logger, metrics, keyPrefix: prefix });
   const readinessFor = (queue: RedisProbe) => createReadiness({ redis: redisProbe, queue }, upstream, config.redis.commandTimeoutMs);
   const metricsHere = config.metricsPort === undefined;
 
@@ -131,7 +135,7 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
   // Workers start before the API is built: an API in the same process resolves misses and renders new variants
   // on their pipeline.
   const workers: AvatarWorkers | undefined = workerConnection
-    ? startWorkers({ config, connection: workerConnection, cache, store, logger, metrics, clock, outages })
+    ? startWorkers({ config, connection: workerConnection, cache, greenApi, store, logger, metrics, clock, outages })
     : undefined;
 
   let handler: RequestListener;
@@ -182,11 +186,12 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
         staticHeaders: cors.always,
       },
     });
+    const lookups = createWarmLookups(cache, prefix, queues);
     const app = createApp({
       avatars,
       info,
       store,
-      batches: createWarmBatches(cache, prefix, queues, config.jobs.maxWarmBacklog),
+      batches: createWarmBatches(cache, prefix, lookups, config.jobs.maxWarmBacklog),
       queues,
       readiness: readinessFor(queueProbe!),
       metrics,
@@ -198,6 +203,13 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
       metricsHere,
       cors,
       ids,
+      contacts: { idInstances: upstream.idInstances, getContacts: (idInstance) => greenApi.getContacts(idInstance) },
+      notifications: config.greenApi.webhookToken
+        ? {
+            token: config.greenApi.webhookToken,
+            handle: createNotificationHandler({ lookups, breaker, idInstances: upstream.idInstances, maxWarmBacklog: config.jobs.maxWarmBacklog, logger, metrics, now: clock }),
+          }
+        : undefined,
     });
     handler = createFastPath(avatars, app, metrics, { defaultSize: config.defaultSize, signingKeys: config.security.signingKeys, cors, ids });
   } else {

@@ -5,11 +5,7 @@ import type { OutageLog } from '../src/outage-log';
 import { settleWithin } from '../src/settle';
 import type { Config } from '../src/config';
 import { freshnessPolicy } from '../src/avatar/freshness';
-import { createBreaker } from '../src/greenapi/breaker';
-import { createInstancePool, RATE_SLOT_MARGIN } from '../src/greenapi/pool';
-import { createGreenApiClient } from '../src/greenapi/client';
-import { outboundHttp } from '../src/http/outbound';
-import { instrumentGreenApi } from '../src/greenapi/instrumented';
+import { RATE_SLOT_MARGIN, type GreenApiPool } from '../src/greenapi/pool';
 import type { Metrics } from '../src/metrics';
 import { createDownloader } from '../src/images/download';
 import type { Logger } from '../src/logger';
@@ -33,8 +29,10 @@ export interface WorkerDeps {
   config: Config;
   /** A retry-forever connection (see createQueueRedis); BullMQ duplicates it for blocking reads. */
   connection: RedisClient;
-  /** The cache connection (breaker state lives there). */
+  /** The cache connection. */
   cache: RedisClient;
+  /** GetAvatar over every instance (the composition root's one pool and breaker). */
+  greenApi: GreenApiPool;
   metrics: Metrics;
   store: AvatarStore;
   logger: Logger;
@@ -59,22 +57,9 @@ export interface AvatarWorkers {
 }
 
 /** Starts the workers without waiting for Redis: they connect (and reconnect) in the background. */
-export function startWorkers({ config, connection, cache, store, logger, metrics, clock, outages }: WorkerDeps): AvatarWorkers {
+export function startWorkers({ config, connection, cache, greenApi, store, logger, metrics, clock, outages }: WorkerDeps): AvatarWorkers {
   const { keyPrefix, queuePrefix: prefix } = config.redis;
-  const breaker = createBreaker(cache, keyPrefix, config.greenApi.cooldowns);
-  const { instances, timeoutMs, ratePerSec } = config.greenApi;
-  // One connection pool for every instance's GetAvatar calls.
-  const http = outboundHttp();
-  const greenApi = createInstancePool(
-    instances.map((instance) => ({
-      idInstance: instance.idInstance,
-      client: instrumentGreenApi(createGreenApiClient({ ...instance, timeoutMs }, http), logger, metrics),
-    })),
-    breaker,
-    cache,
-    logger,
-    { ratePerSec, keyPrefix },
-  );
+  const { instances, ratePerSec } = config.greenApi;
   const webhooks = startWebhooks(config, connection);
   const pipeline = createAvatarPipeline({
     store,

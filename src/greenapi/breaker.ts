@@ -16,13 +16,20 @@ const STRIKE_WINDOW_SECONDS = 60;
 /** A per-instance circuit breaker kept in Redis, so every worker process stops calling together. */
 export interface InstanceBreaker {
   state(idInstance: string): Promise<InstanceState>;
-  /** Pauses the instance for its cool-down; a 466's numbers are kept as long, for /readyz and metrics. */
-  open(idInstance: string, state: Exclude<InstanceState, 'ok'>, quota?: QuotaReport): Promise<void>;
+  /**
+   * Pauses the instance for its cool-down (or `seconds`); a 466's numbers are kept as long, for /readyz and
+   * metrics.
+   */
+  open(idInstance: string, state: Exclude<InstanceState, 'ok'>, pause?: { quota?: QuotaReport; seconds?: number }): Promise<void>;
+  /** Ends a pause for `state` at once (the instance said it is authorized again); true when one was lifted. */
+  lift(idInstance: string, state: Exclude<InstanceState, 'ok'>): Promise<boolean>;
   /** What the last 466 said, while the instance is paused for it. */
   quota(idInstance: string): Promise<QuotaReport | undefined>;
   /** Counts an unclassifiable refusal; true when it is the one that makes STRIKES_TO_PAUSE in the window. */
   strike(idInstance: string): Promise<boolean>;
 }
+
+const LIFT_IF = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 export function createBreaker(redis: RedisClient, keyPrefix: string, cooldowns: BreakerCooldowns): InstanceBreaker {
   const key = (idInstance: string) => `${keyPrefix}:breaker:${idInstance}`;
@@ -31,12 +38,15 @@ export function createBreaker(redis: RedisClient, keyPrefix: string, cooldowns: 
       const value = await redis.get(key(idInstance));
       return value === 'unauthorized' || value === 'quota' ? value : 'ok';
     },
-    async open(idInstance, state, quota) {
-      const seconds = state === 'quota' ? cooldowns.quotaSeconds : cooldowns.unauthorizedSeconds;
+    async open(idInstance, state, { quota, seconds = state === 'quota' ? cooldowns.quotaSeconds : cooldowns.unauthorizedSeconds } = {}) {
       if (seconds <= 0) return;
       const write = redis.multi().set(key(idInstance), state, 'EX', seconds);
       if (quota) write.set(`${key(idInstance)}:quota`, JSON.stringify(quota), 'EX', seconds);
       await write.exec();
+    },
+    async lift(idInstance, state) {
+      // Only that pause: an instance paused for its quota stays paused when it is authorized again.
+      return (await redis.eval(LIFT_IF, 1, key(idInstance), state)) === 1;
     },
     async quota(idInstance) {
       if ((await redis.get(key(idInstance))) !== 'quota') return undefined;

@@ -1,12 +1,17 @@
 import type { RedisClient } from '../redis';
 import type { Logger } from '../logger';
 import type { InstanceBreaker } from './breaker';
-import type { GreenApiClient } from './client';
+import type { GreenApiClient, InstanceClient } from './client';
 import { GreenApiError } from './errors';
 
 export interface PooledInstance {
   idInstance: string;
-  client: GreenApiClient;
+  client: InstanceClient;
+}
+
+/** GetAvatar over the pool, and GetContacts of one instance; both take the instance's call slots and breaker. */
+export interface GreenApiPool extends GreenApiClient {
+  getContacts(idInstance: string): Promise<string[]>;
 }
 
 export interface PoolOptions {
@@ -40,7 +45,7 @@ export function createInstancePool(
   redis: RedisClient,
   logger: Logger,
   { ratePerSec, keyPrefix }: PoolOptions,
-): GreenApiClient {
+): GreenApiPool {
   const slotMs = Math.max(1, Math.ceil((1000 / ratePerSec) * RATE_SLOT_MARGIN));
   let next = 0;
 
@@ -51,13 +56,13 @@ export function createInstancePool(
     return Math.max(1, await redis.pttl(key));
   }
 
-  async function pick(deadline: number): Promise<PooledInstance> {
+  async function pick(deadline: number, candidates: PooledInstance[]): Promise<PooledInstance> {
     for (;;) {
-      const start = next++ % instances.length;
+      const start = next++ % candidates.length;
       let soonest = Infinity;
       let paused: GreenApiError | undefined;
-      for (let i = 0; i < instances.length; i++) {
-        const instance = instances[(start + i) % instances.length]!;
+      for (let i = 0; i < candidates.length; i++) {
+        const instance = candidates[(start + i) % candidates.length]!;
         // One round trip for both: a slot claimed on a paused instance is simply not used.
         const [state, waitMs] = await Promise.all([breaker.state(instance.idInstance), claimSlot(instance.idInstance)]);
         if (state !== 'ok') {
@@ -77,9 +82,9 @@ export function createInstancePool(
   // together woke together, and the winner's call left behind the others' polls: late enough, under load, to
   // put a sixth call into a second at 5/s.
   let line: Promise<unknown> = Promise.resolve();
-  function inTurn(): Promise<PooledInstance> {
+  function inTurn(candidates = instances): Promise<PooledInstance> {
     const deadline = Date.now() + MAX_SLOT_WAIT_MS;
-    const turn = line.then(() => pick(deadline));
+    const turn = line.then(() => pick(deadline, candidates));
     line = turn.catch(() => undefined);
     return turn;
   }
@@ -90,19 +95,27 @@ export function createInstancePool(
     if (err.kind === 'unauthorized' || err.kind === 'quota') state = err.kind;
     else if (err.kind === 'rejected' && err.status === 400 && (await breaker.strike(idInstance))) state = 'unauthorized';
     else return;
-    await breaker.open(idInstance, state, err.quota);
+    await breaker.open(idInstance, state, { quota: err.quota });
     logger.error({ idInstance, status: err.status, err: err.message, quota: err.quota }, `Green API instance ${idInstance} paused: ${state}`);
   }
 
+  /** One call on an instance that has a slot, with its refusals pausing it. */
+  async function callOn<T>(candidates: PooledInstance[], work: (client: InstanceClient) => Promise<T>): Promise<T> {
+    const instance = await inTurn(candidates);
+    try {
+      return await work(instance.client);
+    } catch (err) {
+      if (err instanceof GreenApiError) await pauseIfBroken(instance.idInstance, err);
+      throw err;
+    }
+  }
+
   return {
-    async getAvatar(chatId) {
-      const instance = await inTurn();
-      try {
-        return await instance.client.getAvatar(chatId);
-      } catch (err) {
-        if (err instanceof GreenApiError) await pauseIfBroken(instance.idInstance, err);
-        throw err;
-      }
+    getAvatar: (chatId) => callOn(instances, (client) => client.getAvatar(chatId)),
+    getContacts(idInstance) {
+      const instance = instances.find((i) => i.idInstance === idInstance);
+      if (!instance) return Promise.reject(new GreenApiError('rejected', `instance ${idInstance} is not configured`));
+      return callOn([instance], (client) => client.getContacts());
     },
   };
 }

@@ -2,12 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors';
 import type { RedisClient } from '../redis';
 import { createKeys } from '../avatar/keys';
-import type { AvatarQueues } from '../queue/queues';
-import { onceAt, PRIORITY, resolveKey } from '../queue/jobs';
+import type { WarmLookups } from './warm-lookups';
 
 /** Batch records expire after a day. */
 const BATCH_TTL_SECONDS = 86_400;
-const ADD_CHUNK = 1000;
 
 export interface BatchStatus {
   total: number;
@@ -55,27 +53,16 @@ export class WarmBacklogFull extends AppError {
 }
 
 /** `maxBacklog`: warm lookups (forced or not) that may wait at once; 0 turns the bound off. */
-export function createWarmBatches(redis: RedisClient, keyPrefix: string, queues: AvatarQueues, maxBacklog: number): WarmBatches {
+export function createWarmBatches(redis: RedisClient, keyPrefix: string, lookups: WarmLookups, maxBacklog: number): WarmBatches {
   const keys = createKeys(keyPrefix);
-
-  /** Warm lookups waiting now (background priority: interactive misses are not counted). */
-  async function warmWaiting(): Promise<number> {
-    const counts = await queues.resolve.getCountsPerPriority([PRIORITY.background]);
-    return counts[PRIORITY.background] ?? 0;
-  }
-
-  // Sent together (ioredis writes them back to back; a cluster client batches them per node).
-  const metas = (chatIds: string[]): Promise<(string | null)[][]> =>
-    Promise.all(chatIds.map((chatId) => redis.hmget(keys.meta(chatId), 'status', 'resolvedAt', 'freshUntil')));
 
   return {
     async start(chatIds, force) {
       const batchId = randomUUID();
       const createdAt = Date.now();
-      const known = force ? [] : await metas(chatIds);
-      const stale = chatIds.filter((_, i) => force || !(Number(known[i]?.[2]) > createdAt));
+      const stale = await lookups.stale(chatIds, force, createdAt);
       if (maxBacklog > 0 && stale.length > 0) {
-        const waiting = await warmWaiting();
+        const waiting = await lookups.waiting();
         if (waiting + stale.length > maxBacklog) throw new WarmBacklogFull(waiting, maxBacklog);
       }
       const record = keys.batch(batchId);
@@ -87,16 +74,7 @@ export function createWarmBatches(redis: RedisClient, keyPrefix: string, queues:
         .rpush(ids, ...chatIds)
         .expire(ids, BATCH_TTL_SECONDS)
         .exec();
-      for (let i = 0; i < stale.length; i += ADD_CHUNK) {
-        await queues.resolve.addBulk(
-          stale.slice(i, i + ADD_CHUNK).map((chatId) => ({
-            name: 'resolve',
-            data: { chatId, force, batchId },
-            // Below interactive misses: a page view is never stuck behind a batch.
-            opts: onceAt(resolveKey(chatId), PRIORITY.background),
-          })),
-        );
-      }
+      await lookups.enqueue(stale, force, batchId);
       return batchId;
     },
 
@@ -111,7 +89,7 @@ export function createWarmBatches(redis: RedisClient, keyPrefix: string, queues:
       const force = record.force === '1';
       const failedSet = new Set(failed);
       const status: BatchStatus = { total: chatIds.length, done: 0, withAvatar: 0, noAvatar: 0, private: 0, notOnWhatsapp: 0, failed: 0, pending: 0 };
-      const fields = await metas(chatIds);
+      const fields = await lookups.freshness(chatIds);
       chatIds.forEach((chatId, i) => {
         const [answer, resolvedAt, freshUntil] = fields[i]!;
         // Answered for this batch: resolved since it started, or (without force) already fresh then.

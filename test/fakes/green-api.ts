@@ -62,6 +62,10 @@ export class FakeGreenApi extends EventEmitter {
   private readonly rules = new Map<string, Rule>();
   private readonly queued = new Map<string, GetAvatarBehaviour[]>();
   private fallback: GetAvatarBehaviour;
+  /** GetContacts's answer: the documented entries (id, name, contactName, type). */
+  private contacts: { id: string; name: string; contactName?: string; type: 'user' | 'group' }[] = [];
+  /** GetContacts calls received. */
+  contactsCalls = 0;
   private server?: Server;
   url = '';
 
@@ -100,11 +104,25 @@ export class FakeGreenApi extends EventEmitter {
     return this;
   }
 
+  /** The address book GetContacts answers from now on. */
+  setContacts(ids: string[]): this {
+    this.contacts = ids.map((id, i) => ({ id, name: `Contact ${i}`, contactName: `Book ${i}`, type: id.endsWith('@g.us') ? 'group' : 'user' }));
+    return this;
+  }
+
   callsFor(chatId: string): number {
     return this.calls.filter((c) => c.chatId === chatId).length;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const contacts = /^\/waInstance([^/]+)\/getContacts\/([^/?]+)(\?.*)?$/.exec(req.url ?? '');
+    if (contacts) {
+      if (req.method !== 'GET') return this.send(res, 405, { message: 'method not allowed' });
+      if (contacts[1] !== this.idInstance) return this.send(res, 403, { message: 'Forbidden' });
+      if (contacts[2] !== this.apiToken) return this.send(res, 401, { message: 'Unauthorized' });
+      this.contactsCalls++;
+      return this.send(res, 200, this.contacts);
+    }
     const match = /^\/waInstance([^/]+)\/getAvatar\/([^/?]+)$/.exec(req.url ?? '');
     if (!match) return this.send(res, 404, { message: 'unknown method' });
     if (req.method !== 'POST') return this.send(res, 405, { message: 'method not allowed' });

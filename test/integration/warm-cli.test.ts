@@ -41,6 +41,16 @@ describe('npm run warm', () => {
     expect(stack.green.calls).toHaveLength(40);
   });
 
+  it('--contacts warms the instance\'s address book (one GetContacts call)', async () => {
+    stack.green.setContacts(['11005300000@c.us', '11005300001@c.us', '120363000000053000@g.us']);
+    const calls = stack.green.contactsCalls;
+    const run = await runWarm(['--contacts', '--url', stack.url, '--token', ADMIN, '--interval', '50', '--json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ read: 3, accepted: 3, failed: 0, exitCode: 0 });
+    expect(stack.green.contactsCalls).toBe(calls + 1);
+    for (const id of ['11005300000@c.us', '11005300001@c.us', '120363000000053000@g.us']) expect(stack.green.callsFor(id)).toBe(1);
+  });
+
   it('exits 1 and names what went wrong when ids fail or are invalid', async () => {
     stack.green.set('11005100000@c.us', { kind: 'http', status: 500 });
     const file = path.join(dir, 'bad.txt');
