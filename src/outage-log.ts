@@ -25,35 +25,41 @@ export function reasonOf(err: Error): string {
 }
 
 export interface OutageLog {
-  /** A part failed (a connection, a queue object): logged when it goes down, then at most once per 30 s. */
+  /** A part failed (a connection, a queue object): logged when Redis goes down for this process, then at most once per 30 s. */
   failed(part: string, err: Error): void;
-  /** The part works again: one line if it had been down. */
+  /** A connection works again: one line if Redis had been down. */
   recovered(part: string): void;
 }
 
-/** Redis trouble logged as state changes, so an outage is a few JSON lines, not one per reconnect attempt. */
+/**
+ * Redis trouble logged as state changes of this process's Redis, whichever of its connections, queues or
+ * workers noticed it: an outage is one line when it starts, at most one per 30 s while it lasts, one when it
+ * ends. Not one per connection, nor one per reconnect attempt.
+ */
 export function createOutageLog(logger: Logger, now: () => number = Date.now): OutageLog {
-  const down = new Map<string, { since: number; lastLogged: number; reason: string; repeats: number }>();
+  let down: { since: number; lastLogged: number; reason: string; repeats: number; parts: Set<string> } | undefined;
   return {
     failed(part, err) {
       const reason = reasonOf(err);
-      const state = down.get(part);
       const t = now();
-      if (!state) {
-        down.set(part, { since: t, lastLogged: t, reason, repeats: 0 });
-        logger.warn({ part, reason }, `${part}: unreachable (${reason})`);
+      if (!down) {
+        down = { since: t, lastLogged: t, reason, repeats: 0, parts: new Set([part]) };
+        logger.warn({ part, reason }, `redis: unreachable (${reason})`);
         return;
       }
-      state.repeats++;
-      if (reason === state.reason && t - state.lastLogged < OUTAGE_REPEAT_MS) return;
-      logger.warn({ part, reason, downForSeconds: Math.round((t - state.since) / 1000), errorsSinceLastLine: state.repeats }, `${part}: still unreachable (${reason})`);
-      Object.assign(state, { lastLogged: t, reason, repeats: 0 });
+      down.parts.add(part);
+      down.repeats++;
+      if (reason === down.reason && t - down.lastLogged < OUTAGE_REPEAT_MS) return;
+      logger.warn(
+        { parts: [...down.parts], reason, downForSeconds: Math.round((t - down.since) / 1000), errorsSinceLastLine: down.repeats },
+        `redis: still unreachable (${reason})`,
+      );
+      Object.assign(down, { lastLogged: t, reason, repeats: 0 });
     },
     recovered(part) {
-      const state = down.get(part);
-      if (!state) return;
-      down.delete(part);
-      logger.info({ part, downForSeconds: Math.round((now() - state.since) / 1000) }, `${part}: connected again`);
+      if (!down) return;
+      logger.info({ part, downForSeconds: Math.round((now() - down.since) / 1000) }, 'redis: connected again');
+      down = undefined;
     },
   };
 }

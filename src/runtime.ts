@@ -21,6 +21,8 @@ import { connectionTrouble, createCacheRedis, createQueueRedis, watchConnection,
 import { healthRouter, metricsRouter } from './routes/health';
 import { createCors } from './http/cors';
 import { createFastPath } from './http/fast-path';
+import { createResponseMemory } from './avatar/memory-cache';
+import { listenToRecordChanges } from './records/record-changes';
 import { createOpaqueIds, isOpaqueId } from './ids/opaque-id';
 import { createPublicIds } from './ids/public-id';
 import { createClientLimiter } from './security/client-limiter';
@@ -105,7 +107,7 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
   };
   const prefix = config.redis.keyPrefix;
   const cache = track(createCacheRedis(config.redis.cache, config.redis.commandTimeoutMs), 'redis');
-  const store = createAvatarStore(cache, prefix, { imageSeconds: config.ttl.imageSeconds });
+  const store = createAvatarStore(cache, prefix, { imageSeconds: config.ttl.imageSeconds }, clock);
   const breaker = createBreaker(cache, prefix, config.greenApi.cooldowns);
   const upstream = { breaker, idInstances: config.greenApi.instances.map((i) => i.idInstance) };
   const redisProbe: RedisProbe = { connection: cache, run: () => cache.ping() };
@@ -152,8 +154,15 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
       );
     }
     const placeholders = createPlaceholders();
+    // Memory serves only while news of changes reaches this process (a subscriber connection of its own).
+    const memory = createResponseMemory(config.memoryCache, clock);
+    listenToRecordChanges(track(createQueueRedis(config.redis.cache), 'redis (record changes)'), prefix, {
+      changed: (chatId, at) => memory.forget(chatId, at),
+      live: (live) => memory.setLive(live),
+    });
     const avatars = createAvatarService({
       store,
+      memory,
       waiter: createJobWaiter(queues, events, { maxWaitMs: config.missWaitMs, maxBacklog: config.jobs.maxBacklog, renderHere: workers?.renderHere, resolveHere: workers?.resolveHere }),
       placeholders,
       limits: {
@@ -168,7 +177,6 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
         missWaitMs: config.missWaitMs,
         browserMaxAgeSeconds: config.ttl.browserMaxAgeSeconds,
         staleMaxAgeSeconds: config.ttl.staleMaxAgeSeconds,
-        memoryCache: config.memoryCache,
         staticHeaders: cors.always,
       },
     });

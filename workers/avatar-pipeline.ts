@@ -1,4 +1,5 @@
 import { lifetimesFor, nextLifetime, sameAnswer, samePicturePath, type FreshnessPolicy } from '../src/avatar/freshness';
+import type { RecordChanges } from '../src/records/record-changes';
 import type { AnswerStatus, AvatarMeta, AvatarStore, NewPicture, PictureState } from '../src/avatar/store';
 import type { Format } from '../src/avatar/variant';
 import type { Clock } from '../src/clock';
@@ -33,6 +34,8 @@ export interface PipelineDeps {
   clock: Clock;
   /** Where changed answers are announced (stream, webhook). */
   events?: ChangeEvents;
+  /** Every API process's memory hears of a changed answer here, before the change event goes out. */
+  changes: RecordChanges;
   options: PipelineOptions;
 }
 
@@ -59,7 +62,7 @@ const NEGATIVE_STATUS: Record<Exclude<AvatarAnswer['kind'], 'avatar'>, AnswerSta
   'invalid-chat-id': 'not-on-whatsapp',
 };
 
-export function createAvatarPipeline({ store, metrics, greenApi, downloader, logger, clock, events, options }: PipelineDeps): AvatarPipeline {
+export function createAvatarPipeline({ store, metrics, greenApi, downloader, logger, clock, events, changes, options }: PipelineDeps): AvatarPipeline {
   const { freshness } = options;
   const slots = createSharpSlots(options.renderConcurrency);
   const defaultVariant = { size: options.defaultSize, format: options.defaultFormat };
@@ -153,15 +156,18 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
       lifetime,
       changedAt: unchanged ? previous.changedAt : now,
     };
-    // Announced before it is written: if the write fails, the retry announces it again (at least once).
-    if (events && previous && !unchanged) {
-      await events.record({ chatId, status, etag: defaultEtag(chatId, meta), previousEtag: defaultEtag(chatId, previous) }, now);
-    }
     // A picture's answer lives as long as its images, so it can be served stale; a negative one long enough
     // past its freshness for the next refresh to see that it did not change.
     const keepSeconds = status === 'ok' ? options.imageTtlSeconds : lifetime + lifetimesFor(freshness, status).maxSeconds;
     if (picture) await store.putPicture(hash, picture, { chatId, meta, ttlSeconds: keepSeconds });
     else await store.writeMeta(chatId, meta, keepSeconds);
+    if (previous && !unchanged) {
+      // Written, then every memory forgets the old one, then the event: whoever reacts to it gets the new
+      // bytes. (A crash between the write and the event loses that event; announced before the write, a
+      // webhook could arrive before the new picture was there to serve.)
+      await changes.announce(chatId, now);
+      await events?.record({ chatId, status, etag: defaultEtag(chatId, meta), previousEtag: defaultEtag(chatId, previous) }, now);
+    }
     return meta;
   }
 

@@ -24,6 +24,7 @@ import { createReportFailure, isLastAttempt } from './job-errors';
 import { createRefreshAhead } from './refresh-ahead';
 import { createWebhookProcessor } from './webhook';
 import { createChangeEvents, type WebhookJob } from '../src/events/change-events';
+import { createRecordChanges } from '../src/records/record-changes';
 
 export interface WorkerDeps {
   config: Config;
@@ -69,6 +70,7 @@ export function startWorkers({ config, connection, cache, greenApi, store, logge
     logger,
     clock,
     events: createChangeEvents(cache, keyPrefix, config.events.streamMax, webhooks?.queue),
+    changes: createRecordChanges(cache, keyPrefix),
     options: {
       freshness: freshnessPolicy(config.ttl),
       imageTtlSeconds: config.ttl.imageSeconds,

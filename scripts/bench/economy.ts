@@ -12,9 +12,11 @@ import { createAvatarStore } from '../../src/avatar/store';
 import type { AvatarAnswer, GreenApiClient } from '../../src/greenapi/client';
 import type { Downloader } from '../../src/images/download';
 import { createLogger } from '../../src/logger';
+import { loadConfig } from '../../src/config';
 import { createMetrics } from '../../src/metrics';
 import { deletePrefix } from '../../test/helpers/stack';
 import { createAvatarPipeline } from '../../workers/avatar-pipeline';
+import { createRecordChanges } from '../../src/records/record-changes';
 
 export interface EconomySettings {
   contacts: number;
@@ -143,6 +145,7 @@ async function simulate(redis: Redis, world: World, s: EconomySettings, start: n
   const store = createAvatarStore(redis, prefix, { imageSeconds: 30 * 86_400 });
   const pipeline = createAvatarPipeline({
     store,
+    changes: createRecordChanges(redis, prefix),
     metrics: createMetrics(),
     greenApi,
     downloader,
@@ -209,10 +212,12 @@ export async function runEconomy(redisUrl: string, settings: EconomySettings): P
   try {
     const start = Date.UTC(2026, 0, 1);
     const world = makeWorld(settings, start);
-    const base = { avatarSeconds: 86_400, negativeSeconds: 3600 };
+    // The service's own defaults (config.ts), so the figures follow them.
+    const { ttl } = loadConfig({ GREEN_API_ID_INSTANCE: '1', GREEN_API_TOKEN_INSTANCE: 'economy' });
+    const days = (seconds: number) => `${+(seconds / 86_400).toFixed(2)} d`;
     const [fixed, growing] = await Promise.all([
-      simulate(redis, world, settings, start, 'fixed (1 d / 1 h)', freshnessPolicy({ ...base, avatarMaxSeconds: 86_400, negativeMaxSeconds: 3600 })),
-      simulate(redis, world, settings, start, 'growing (up to 4 d / 1 d)', freshnessPolicy({ ...base, avatarMaxSeconds: 4 * 86_400, negativeMaxSeconds: 86_400 })),
+      simulate(redis, world, settings, start, 'fixed (1 d / 1 h)', freshnessPolicy({ ...ttl, avatarSeconds: 86_400, negativeSeconds: 3600, avatarMaxSeconds: 86_400, negativeMaxSeconds: 3600 })),
+      simulate(redis, world, settings, start, `growing (defaults: up to ${days(ttl.avatarMaxSeconds)} / ${days(ttl.negativeMaxSeconds)})`, freshnessPolicy(ttl)),
     ]);
     return { settings, fixed, growing };
   } finally {

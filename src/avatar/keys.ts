@@ -21,6 +21,10 @@ export interface CacheKeys {
   source(hash: string): string;
   /** What pages show before the picture: dominant colour, ThumbHash, blur-up placeholder, size. */
   info(hash: string): string;
+  /** Pub/sub channel: a contact's record changed or was forgotten; every API process drops its copies. */
+  recordChanges: string;
+  /** An instance's circuit breaker (paused: why), its 466 report and its strikes. */
+  breaker(idInstance: string): string;
 }
 
 export function createKeys(prefix: string): CacheKeys {
@@ -35,5 +39,7 @@ export function createKeys(prefix: string): CacheKeys {
     clientRate: (kind, clientIp, minute) => `${prefix}:rate:${kind}:${clientIp}:${minute}`,
     source: (hash) => `${prefix}:src:${hash}`,
     info: (hash) => `${prefix}:info:${hash}`,
+    recordChanges: `${prefix}:record-changes`,
+    breaker: (idInstance) => `${prefix}:breaker:${idInstance}`,
   };
 }

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { mergeHeaders } from '../http/headers';
+import type { ResponseMemory } from './memory-cache';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
@@ -23,7 +24,6 @@ import type { AvatarRead, AvatarStore, ServedAnswer, VariantName } from './store
 
 export interface AvatarServiceOptions extends CacheLimits {
   missWaitMs: number;
-  memoryCache: { maxBytes: number; ttlMs: number };
   /** Headers every avatar response carries (CORS for any origin), prepared with the response. */
   staticHeaders: Record<string, string>;
 }
@@ -43,6 +43,8 @@ export interface ServedContacts {
 
 export interface AvatarServiceDeps {
   store: AvatarStore;
+  /** Ready responses of fresh records, dropped when a record changes (see memory-cache). */
+  memory: ResponseMemory;
   waiter: JobWaiter;
   placeholders: Placeholders;
   /** Per-client budgets: lookups that start an upstream call, renders of new variants. */
@@ -64,6 +66,8 @@ export interface ServeContext {
   log?: Logger;
   /** What `stored` already read from Redis for this request, so the miss path does not read it again. */
   read?: AvatarRead;
+  /** Why `stored` could not read Redis for this request: answered at once, without waiting a second time. */
+  failure?: Error;
 }
 
 /** A ready response, or what was read when the request needs more than a fresh answer. */
@@ -81,7 +85,7 @@ export interface AvatarService {
   stored(req: AvatarRequest, cacheKey: string): Promise<StoredResult>;
   /**
    * The answer alone (no image), resolving it first if needed, with the same budgets and bounded wait as
-   * `serve`: for the JSON info. Rejects when Redis fails.
+   * `serve`: for the JSON info. `missing: 'error'` when Redis fails.
    */
   answer(req: AvatarRequest, context: ServeContext): Promise<Answer>;
 }
@@ -95,54 +99,10 @@ export type Answer =
   | { missing: 'pending' | 'error' | 'rate-limited'; cache: CacheState; retryAfter?: number };
 
 
-/**
- * What a cached response holds besides its body, measured in a heap snapshot of 47,000 cached avatars: the
- * response and header objects, its strings (ETag, Cache-Control, tag, key, chatId), the Buffer and its
- * ArrayBuffer, the LRU's slots. Counted, so MEMORY_CACHE_MB is what the cache really holds.
- */
-const ENTRY_OVERHEAD_BYTES = 1024;
-
-function ownCopy(bytes: Buffer): Buffer {
-  const copy = Buffer.allocUnsafeSlow(bytes.length);
-  bytes.copy(copy);
-  return copy;
-}
-
-/** A response kept in memory, with the chatId it is for (refresh-ahead remembers what was served). */
-interface CachedResponse extends AvatarResponse {
-  chatId: string;
-}
-
-export function createAvatarService({ store, waiter, placeholders, limits, recent, metrics, logger, clock, options }: AvatarServiceDeps): AvatarService {
-
-  // Bytes-bounded and short-lived, so several API processes never serve a replaced avatar for long.
-  const memory = new LRUCache<string, CachedResponse>({
-    maxSize: Math.max(1, options.memoryCache.maxBytes),
-    sizeCalculation: (r) => r.body.length + ENTRY_OVERHEAD_BYTES,
-    ttl: Math.max(1, options.memoryCache.ttlMs),
-  });
-  const memoryEnabled = options.memoryCache.maxBytes > 0 && options.memoryCache.ttlMs > 0;
+export function createAvatarService({ store, memory, waiter, placeholders, limits, recent, metrics, logger, clock, options }: AvatarServiceDeps): AvatarService {
   // One background refresh per stale answer per process (keyed by the answer's version, so the next stale
   // answer refreshes again); BullMQ's deduplication id dedupes across processes.
   const refreshing = new LRUCache<string, true>({ max: 10_000, ttl: 30_000 });
-
-  function remember(cacheKey: string, chatId: string, response: AvatarResponse, freshUntil: number): void {
-    const ttl = Math.min(options.memoryCache.ttlMs, freshUntil - clock());
-    if (!memoryEnabled || ttl <= 0 || !cacheKey) return;
-    // A copy: a body read from Redis is a view into a 64 KB socket chunk, which would stay pinned with it.
-    // A literal, not a spread with overrides: V8 gave each spread copy a hidden class of its own (50,000
-    // cached avatars, 50,000 shapes kept alive and every read of them megamorphic).
-    const cached: CachedResponse = {
-      statusCode: response.statusCode,
-      headers: mergeHeaders(response.headers, { 'x-cache': 'HIT' }),
-      // Its own memory, exactly its size: a small Buffer.from() is a slice of a shared 8 KB slab, and one
-      // cached body kept a whole slab alive (1.4 KB held per 0.9 KB body at 50,000 avatars).
-      body: ownCopy(response.body),
-      etag: response.etag,
-      chatId,
-    };
-    memory.set(cacheKey, cached, { ttl });
-  }
 
   async function placeholder(req: AvatarRequest, status: AvatarStatus, cache: CacheState, control: string): Promise<AvatarResponse> {
     if (req.fallback404) return notFoundResponse(req, status, cache, control, options.staticHeaders);
@@ -166,7 +126,7 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
   /** The answer's placeholder; browsers may keep it no longer than the answer behind it is fresh. */
   async function negative(req: AvatarRequest, cacheKey: string, meta: ServedAnswer, cache: CacheState): Promise<AvatarResponse> {
     const response = await placeholder(req, meta.status, cache, answerCacheControl(meta, clock(), options));
-    if (meta.freshUntil > clock()) remember(cacheKey, req.chatId, response, meta.freshUntil);
+    if (meta.freshUntil > clock()) memory.remember(cacheKey, req.chatId, response, meta);
     return response;
   }
 
@@ -198,6 +158,14 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
     } finally {
       if (admissions.get(key) === admission) admissions.delete(key);
     }
+  }
+
+  const unavailable = (req: AvatarRequest, err: Error, log: Logger = logger) => log.warn({ chatId: req.chatId, err: err.message }, 'avatar lookup failed');
+
+  /** Redis down or unreachable: never a 500 or a hung request for an <img>. */
+  function failed(req: AvatarRequest, err: Error, log?: Logger): Promise<AvatarResponse> {
+    unavailable(req, err, log);
+    return unresolved(req, 'error', 'MISS');
   }
 
   function refreshInBackground(chatId: string, meta: ServedAnswer, log: Logger): void {
@@ -276,13 +244,13 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
   function avatarResponse(req: AvatarRequest, cacheKey: string, meta: ServedAnswer, variant: Buffer, cache: CacheState): AvatarResponse {
     const etag = avatarEtag(meta.hash, req.size, req.format);
     const response = imageResponse(req, variant, etag, 'ok', cache, answerCacheControl(meta, clock(), options), options.staticHeaders);
-    if (meta.freshUntil > clock()) remember(cacheKey, req.chatId, response, meta.freshUntil);
+    if (meta.freshUntil > clock()) memory.remember(cacheKey, req.chatId, response, meta);
     return response;
   }
 
   return {
     cached(cacheKey) {
-      const hit = memoryEnabled ? memory.get(cacheKey) : undefined;
+      const hit = memory.get(cacheKey);
       if (hit) recent?.touch(hit.chatId);
       return hit;
     },
@@ -296,9 +264,18 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
       return { response: avatarResponse(req, cacheKey, meta, variant!, 'HIT') };
     },
 
-    answer: (req, context) => answerFor(req, context, waitBudget()),
+    async answer(req, context) {
+      try {
+        return await answerFor(req, context, waitBudget());
+      } catch (err) {
+        if (err instanceof AppError) throw err;
+        unavailable(req, err as Error, context.log);
+        return { missing: 'error', cache: 'MISS' };
+      }
+    },
 
     async serve(req, context) {
+      if (context.failure) return failed(req, context.failure, context.log);
       // A request handed on with its Redis read has missed this memory already, a moment ago.
       const hit = context.read ? undefined : this.cached(context.cacheKey);
       if (hit) {
@@ -313,9 +290,7 @@ export function createAvatarService({ store, waiter, placeholders, limits, recen
         return response;
       } catch (err) {
         if (err instanceof AppError) throw err;
-        // Redis down or unreachable: never a 500 or a hung request for an <img>.
-        (context.log ?? logger).warn({ chatId: req.chatId, err: (err as Error).message }, 'avatar lookup failed');
-        return unresolved(req, 'error', 'MISS');
+        return failed(req, err as Error, context.log);
       }
     },
   };

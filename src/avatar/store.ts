@@ -1,4 +1,6 @@
 import { isCluster, type RedisClient } from '../redis';
+import { createRecordChanges } from '../records/record-changes';
+import { systemClock, type Clock } from '../clock';
 import { createKeys } from './keys';
 import type { PictureInfo } from '../images/picture-info';
 import { PIPELINE_VERSION } from '../images/render';
@@ -144,7 +146,10 @@ export interface AvatarStore {
   readMeta(chatId: string): Promise<AvatarMeta | undefined>;
   writeMeta(chatId: string, meta: AvatarMeta, ttlSeconds: number): Promise<void>;
   markFailed(chatId: string, ttlSeconds: number): Promise<void>;
-  /** Drops the answer, its thumbnails and the failure marker (sources stay: other contacts may share them). */
+  /**
+   * Drops the answer, its thumbnails and the failure marker (sources stay: other contacts may share them), and
+   * tells every API process to drop its copies.
+   */
   forget(chatId: string): Promise<void>;
   getSource(hash: string): Promise<Buffer | null>;
   getInfo(hash: string): Promise<PictureInfo | undefined>;
@@ -214,7 +219,8 @@ interface StoreScripts {
   markFailed(meta: string, ttlSeconds: number): Promise<number>;
 }
 
-export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: StoreTtl): AvatarStore {
+export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: StoreTtl, clock: Clock = systemClock): AvatarStore {
+  const changes = createRecordChanges(redis, keyPrefix);
   const keys = createKeys(keyPrefix);
   if (!('writeAnswer' in redis)) {
     redis.defineCommand('writeAnswer', { numberOfKeys: 1, lua: WRITE_ANSWER_LUA });
@@ -262,6 +268,7 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
 
     async forget(chatId) {
       await redis.del(keys.meta(chatId));
+      await changes.announce(chatId, clock());
     },
 
     getSource: (hash) => redis.getBuffer(keys.source(hash)),

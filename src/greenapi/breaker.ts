@@ -1,4 +1,5 @@
 import type { RedisClient } from '../redis';
+import { createKeys } from '../avatar/keys';
 import type { QuotaReport } from './errors';
 
 /** Why an instance is not being called: a wrong token/instance or one not ready (401/403/400), or an exhausted plan (466). */
@@ -32,7 +33,7 @@ export interface InstanceBreaker {
 const LIFT_IF = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 export function createBreaker(redis: RedisClient, keyPrefix: string, cooldowns: BreakerCooldowns): InstanceBreaker {
-  const key = (idInstance: string) => `${keyPrefix}:breaker:${idInstance}`;
+  const key = createKeys(keyPrefix).breaker;
   return {
     async state(idInstance) {
       const value = await redis.get(key(idInstance));

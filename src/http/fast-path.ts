@@ -33,11 +33,12 @@ export interface FastPathOptions {
 
 const PREFIX = '/avatar/';
 
-/** What the fast path already did for a request it hands on to Express: parsed and verified it, read Redis. */
+/** What the fast path already did for a request it hands on to Express: parsed and verified it, read Redis (or failed to). */
 export interface Prefetched {
   request: AvatarRequest;
   cacheKey: string;
-  read: AvatarRead;
+  read?: AvatarRead;
+  failure?: Error;
 }
 
 const prefetched = new WeakMap<IncomingMessage, Prefetched>();
@@ -102,7 +103,11 @@ export function createFastPath(avatars: AvatarService, app: RequestListener, met
         prefetched.set(req, { request, cacheKey, read: stored.read });
         app(req, res);
       },
-      () => app(req, res),
+      // Redis failed once: Express answers without asking it again (one command timeout, not two).
+      (failure: Error) => {
+        prefetched.set(req, { request, cacheKey, failure });
+        app(req, res);
+      },
     );
   };
 }

@@ -26,8 +26,8 @@ export interface AvatarRouteOptions {
 export function avatarRouter(service: AvatarService, info: AvatarInfo, metrics: Metrics, { defaultSize, defaultFormat, signingKeys, cors, ids }: AvatarRouteOptions): Router {
   const router = Router();
 
-  async function serveImage(req: Request, res: Response, request: AvatarRequest, cacheKey: string, read?: AvatarRead): Promise<void> {
-    const response = await service.serve(request, { clientIp: clientIp(req), cacheKey, log: req.log, read });
+  async function serveImage(req: Request, res: Response, request: AvatarRequest, cacheKey: string, prior: { read?: AvatarRead; failure?: Error } = {}): Promise<void> {
+    const response = await service.serve(request, { clientIp: clientIp(req), cacheKey, log: req.log, ...prior });
     sendAvatar(req, res, response, cors);
     countServed(metrics, response);
   }
@@ -36,7 +36,7 @@ export function avatarRouter(service: AvatarService, info: AvatarInfo, metrics: 
   router.get('/avatar/:file', async (req, res) => {
     // Parsed, verified and read by the fast path already (a miss it hands on): only the work that is left.
     const handed = takePrefetched(req);
-    if (handed) return serveImage(req, res, handed.request, handed.cacheKey, handed.read);
+    if (handed) return serveImage(req, res, handed.request, handed.cacheKey, handed);
     const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
     // Before any cache or upstream work: an unsigned URL learns nothing.
     const signature = signingKeys ? checkSignature(signingKeys, req.params.file, query, Date.now() / 1000) : 'valid';

@@ -1,39 +1,11 @@
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { eventually, startStack, type Stack } from '../helpers/stack';
 import { get } from '../helpers/http';
+import { startWebhookReceiver as receiver } from '../helpers/webhook-receiver';
 
 const ADMIN = 'admin-token-0123456789abcdef';
 const SECRET = 'webhook-secret-0123456789';
-
-interface Delivery {
-  body: string;
-  signature: string;
-  eventId: string;
-  answered: number;
-}
-
-/** A webhook receiver on loopback that fails the first `failures` deliveries with HTTP 500. */
-async function receiver(failures: number): Promise<{ url: string; deliveries: Delivery[]; close(): Promise<void> }> {
-  const deliveries: Delivery[] = [];
-  const server: Server = createServer((req: IncomingMessage, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      const answered = deliveries.length < failures ? 500 : 204;
-      deliveries.push({ body, signature: String(req.headers['x-avatar-signature']), eventId: String(req.headers['x-avatar-event-id']), answered });
-      res.writeHead(answered).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/avatars`,
-    deliveries,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
 
 const refresh = (stack: Stack, id: string) => request(stack.url).post(`/v1/avatars/${id}/refresh`).set('Authorization', `Bearer ${ADMIN}`);
 
