@@ -48,9 +48,14 @@ export interface AppDeps {
   notifications?: { token: string; handle: NotificationHandler };
 }
 
-/** Errors carry their status; anything else is a 500 whose details stay in the log. */
-function errorHandler(logger: Logger): ErrorRequestHandler {
+/**
+ * Errors carry their status; anything else is a 500 whose details stay in the log. No error is kept by a cache,
+ * and an avatar route's errors carry its CORS headers, so a cross-origin fetch() can read them.
+ */
+function errorHandler(logger: Logger, cors: CorsPolicy): ErrorRequestHandler {
   return (err, req, res, _next) => {
+    res.set('Cache-Control', 'no-store');
+    if (req.path.startsWith('/avatar/')) res.set({ ...cors.always, ...(cors.forRequest ? { ...cors.forRequest(req), vary: 'Origin' } : {}) });
     if (err instanceof AppError) {
       res.status(err.statusCode).set(err.headers).json(errorBody(err.code, err.message));
       return;
@@ -129,8 +134,8 @@ export function createApp({ avatars, info, store, batches, queues, readiness, me
   app.use(contactsAdminRouter(store, queues));
   if (demoPage) app.use(demoPageRouter(demoPage.contacts, { signingKey: security.signingKeys?.[0], ids }));
   app.use((_req, res) => {
-    res.status(404).json(errorBody('not_found', 'no such route'));
+    res.status(404).set('Cache-Control', 'no-store').json(errorBody('not_found', 'no such route'));
   });
-  app.use(errorHandler(logger));
+  app.use(errorHandler(logger, cors));
   return app;
 }

@@ -43,7 +43,8 @@ export interface CacheLimits {
  */
 export function answerCacheControl(meta: ServedAnswer, now: number, limits: CacheLimits): string {
   const fresh = meta.freshUntil > now;
-  const maxAge = fresh ? Math.min(limits.browserMaxAgeSeconds, Math.max(0, Math.floor((meta.freshUntil - now) / 1000))) : limits.staleMaxAgeSeconds;
+  // Rounded up: in an answer's last second, max-age=1, never 0 (which would say no-store for a cached answer).
+  const maxAge = fresh ? Math.min(limits.browserMaxAgeSeconds, Math.ceil((meta.freshUntil - now) / 1000)) : limits.staleMaxAgeSeconds;
   return cacheControl(maxAge, meta.status === 'ok' ? limits.staleMaxAgeSeconds : 0);
 }
 
@@ -90,6 +91,12 @@ export function notFoundResponse(req: AvatarRequest, status: AvatarStatus, cache
   headers['content-type'] = 'application/json; charset=utf-8';
   headers['content-length'] = String(body.length);
   return { statusCode: 404, body, etag: '', headers };
+}
+
+/** If-Match per RFC 9110: `*` or one of the listed ETags, compared strongly (a weak tag never matches). */
+export function matchesIfMatch(header: string, etag: string): boolean {
+  if (header.trim() === '*') return etag !== '';
+  return header.split(',').some((tag) => tag.trim() === etag);
 }
 
 /** Strong comparison per RFC 9110 If-None-Match (weak prefixes match too, as GET allows). */

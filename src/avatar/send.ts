@@ -1,7 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { varyOrigin, type CorsPolicy } from '../http/cors';
 import { mergeHeaders } from '../http/headers';
-import { matchesIfNoneMatch, notModifiedHeaders, type AvatarResponse } from './response';
+import { errorBody } from '../errors';
+import { matchesIfMatch, matchesIfNoneMatch, notModifiedHeaders, type AvatarResponse } from './response';
+
+const PRECONDITION_FAILED = Buffer.from(JSON.stringify(errorBody('precondition_failed', 'If-Match names no current ETag of this resource')));
 
 /**
  * The response's own headers, plus `extra` ones (the fast path's X-Request-Id) and the CORS headers that
@@ -13,8 +16,15 @@ function headersFor(req: IncomingMessage, headers: Record<string, string>, cors:
   return mergeHeaders(headers, extra ?? {}, cors.forRequest(req), { vary: varyOrigin(headers.vary) });
 }
 
-/** Writes a prepared response: 304 when the client's copy is current, no body for HEAD. */
+/** Writes a prepared response: 412 when If-Match fails, 304 when the client's copy is current, no body for HEAD. */
 export function sendAvatar(req: IncomingMessage, res: ServerResponse, response: AvatarResponse, cors: CorsPolicy, extra?: Record<string, string>): void {
+  const ifMatch = req.headers['if-match'];
+  if (ifMatch !== undefined && !(response.statusCode === 200 && matchesIfMatch(ifMatch, response.etag))) {
+    const headers = { 'content-type': 'application/json; charset=utf-8', 'content-length': String(PRECONDITION_FAILED.length), 'cache-control': 'no-store' };
+    res.writeHead(412, headersFor(req, mergeHeaders(response.headers, headers), cors, extra));
+    res.end(req.method === 'HEAD' ? undefined : PRECONDITION_FAILED);
+    return;
+  }
   if (response.statusCode === 200 && matchesIfNoneMatch(req.headers['if-none-match'], response.etag)) {
     res.writeHead(304, headersFor(req, notModifiedHeaders(response), cors, extra));
     res.end();

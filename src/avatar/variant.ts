@@ -27,19 +27,25 @@ export function snapSize(n: number): number {
 }
 
 /**
- * Format for a URL without an extension: avif if the client names image/avif, else webp if it names
- * image/webp, else jpeg (what every browser decodes). Wildcards do not count as naming a type.
+ * Format for a URL without an extension, by the q-values of Accept: avif if the client names image/avif, webp
+ * if it names image/webp, jpeg (what every browser decodes) otherwise; the highest q wins, ties go by that order.
+ * Wildcards do not count as naming AVIF or WebP (a client that says image/* may not decode them); they give
+ * JPEG its q when image/jpeg is not named.
  */
 export function negotiateFormat(accept: string | undefined): Format {
   if (!accept) return 'jpeg';
-  const named = new Set<string>();
+  const named = new Map<string, number>();
   for (const part of accept.split(',')) {
     const [type, ...params] = part.trim().toLowerCase().split(';');
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    if (q && Number(q.slice(2)) === 0) continue;
-    if (type) named.add(type.trim());
+    const given = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    const q = given === undefined ? 1 : Number(given.slice(2));
+    const name = type?.trim();
+    if (name) named.set(name, Math.max(named.get(name) ?? 0, Number.isFinite(q) ? Math.min(1, Math.max(0, q)) : 0));
   }
-  if (named.has('image/avif')) return 'avif';
-  if (named.has('image/webp')) return 'webp';
+  const avif = named.get('image/avif') ?? 0;
+  const webp = named.get('image/webp') ?? 0;
+  const jpeg = named.get('image/jpeg') ?? Math.max(named.get('image/*') ?? 0, named.get('*/*') ?? 0);
+  if (avif > 0 && avif >= webp && avif >= jpeg) return 'avif';
+  if (webp > 0 && webp >= jpeg) return 'webp';
   return 'jpeg';
 }

@@ -34,8 +34,15 @@ for (const [net, prefix] of [
   ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4],
 ] as const) RESERVED.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of [
-  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['100::', 64], ['2001::', 23], ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
+  ['::', 128], ['::1', 128], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64], ['2001::', 23], ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8],
 ] as const) RESERVED.addSubnet(net, prefix, 'ipv6');
+/**
+ * Deprecated IPv6 forms that still reach IPv4 or local networks: IPv4-compatible (::7f00:1), IPv4-mapped written
+ * in hex (::ffff:7f00:1; the dotted form is checked as IPv4), IPv4-translated (::ffff:0:7f00:1), site-local, 6to4.
+ * A list of their own, checked for IPv6 addresses only: a BlockList also matches IPv4 addresses against ::ffff:0:0/96.
+ */
+const DEPRECATED_V6 = new BlockList();
+for (const [net, prefix] of [['::', 96], ['::ffff:0:0', 96], ['::ffff:0:0:0', 96], ['fec0::', 10], ['2002::', 16]] as const) DEPRECATED_V6.addSubnet(net, prefix, 'ipv6');
 
 /** Whether an IP address (v4, v6, or v4-mapped v6) is loopback, private, link-local or otherwise reserved. */
 export function isReservedAddress(address: string): boolean {
@@ -43,7 +50,8 @@ export function isReservedAddress(address: string): boolean {
   if (mapped) return RESERVED.check(mapped, 'ipv4');
   const family = isIP(address);
   if (family === 0) return true;
-  return RESERVED.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  if (family === 4) return RESERVED.check(address, 'ipv4');
+  return RESERVED.check(address, 'ipv6') || DEPRECATED_V6.check(address, 'ipv6');
 }
 
 /** Why a URL is refused, or undefined when it is allowed. Names are checked again once resolved (see download). */

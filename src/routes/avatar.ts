@@ -55,7 +55,7 @@ export function avatarRouter(service: AvatarService, info: AvatarInfo, metrics: 
     res.set(cors.preflight(req)).set('Allow', 'GET, HEAD, OPTIONS').status(204).end();
   });
   router.all('/avatar/:file', () => {
-    throw new AppError(405, 'method_not_allowed', 'use GET or HEAD', { Allow: 'GET, HEAD' });
+    throw new AppError(405, 'method_not_allowed', 'use GET or HEAD', { Allow: 'GET, HEAD, OPTIONS' });
   });
   return router;
 }

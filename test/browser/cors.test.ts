@@ -70,6 +70,22 @@ describeInBrowser('CORS from another origin, in Chromium', () => {
     }
   }, 60_000);
 
+  it('a page on another origin reads the JSON error of a bad request (400, no-store)', async () => {
+    const stack: Stack = await startStack();
+    try {
+      const page = await browser.newPage();
+      await page.goto(app.url);
+      const result = await page.evaluate(async (service) => {
+        const res = await fetch(`${service}/avatar/not-an-id.webp?size=64`);
+        return { status: res.status, cacheControl: res.headers.get('Cache-Control'), code: (await res.json()).error.code };
+      }, stack.url);
+      await page.close();
+      expect(result).toEqual({ status: 400, cacheControl: 'no-store', code: 'invalid_chat_id' });
+    } finally {
+      await stack.close();
+    }
+  }, 60_000);
+
   it('with CORS_ORIGINS not listing the page, the browser keeps the JSON and the pixels from it', async () => {
     const stack: Stack = await startStack({ env: { CORS_ORIGINS: 'https://crm.example.com' } });
     try {

@@ -51,14 +51,37 @@ describe('bad input: 400 with a JSON error and no upstream call', () => {
   it('answers other methods with 405 and Allow', async () => {
     const res = await request(stack.url).post('/avatar/11001234567.webp');
     expect(res.status).toBe(405);
-    expect(res.headers['allow']).toBe('GET, HEAD');
+    expect(res.headers['allow']).toBe('GET, HEAD, OPTIONS');
     expect(res.body.error.code).toBe('method_not_allowed');
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+    expect(res.headers['cache-control']).toBe('no-store');
   });
 
-  it('answers unknown routes with a JSON 404', async () => {
+  it('answers unknown routes with a JSON 404 that no cache keeps', async () => {
     const res = await request(stack.url).get('/nope');
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('not_found');
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('gives an avatar route\'s errors the CORS headers and no-store', async () => {
+    const res = await get(stack.url, '/avatar/123.webp', { Origin: 'https://app.example.com' });
+    expect(res.status).toBe(400);
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+    expect(res.headers['access-control-expose-headers']).toContain('X-Avatar-Status');
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('answers If-Match that names no current ETag with 412, and one that does with the image', async () => {
+    stack.green.set('11007300001@c.us', { kind: 'no-avatar' });
+    const first = await get(stack.url, '/avatar/11007300001.png');
+    const failed = await get(stack.url, '/avatar/11007300001.png', { 'If-Match': '"not-this-one"' });
+    expect(failed.status).toBe(412);
+    expect(errorOf(failed).code).toBe('precondition_failed');
+    expect(failed.headers['cache-control']).toBe('no-store');
+    const matched = await get(stack.url, '/avatar/11007300001.png', { 'If-Match': first.headers.etag! });
+    expect(matched.status).toBe(200);
+    expect((await get(stack.url, '/avatar/11007300001.png', { 'If-Match': '*' })).status).toBe(200);
   });
 
   it('answers a malformed percent-encoding with a 400, not a 500', async () => {

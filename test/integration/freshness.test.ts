@@ -117,3 +117,15 @@ describe('lifetimes that grow while nothing changes', () => {
     expect(later.headers['etag']).toBe(first.headers['etag']);
   });
 });
+
+describe('Cache-Control in an answer\'s last second', () => {
+  it('says max-age=1, never no-store, while the answer is still fresh', async () => {
+    stack.green.set('11007400001@c.us', { kind: 'avatar', url: await stack.images.add('last-second') });
+    const first = await get(stack.url, '/avatar/11007400001.webp');
+    expect(first.headers['cache-control']).toBe('public, max-age=2, stale-while-revalidate=60');
+    clock.advance(1.6);
+    const last = await get(stack.url, '/avatar/11007400001.webp');
+    expect(last.headers['x-cache']).toBe('HIT');
+    expect(last.headers['cache-control']).toBe('public, max-age=1, stale-while-revalidate=60');
+  });
+});

@@ -21,5 +21,12 @@ describe('variants', () => {
     ['image/avif,image/webp,image/apng,image/*,*/*;q=0.8', 'avif'],
     ['image/avif;q=0,image/webp', 'webp'],
     ['IMAGE/WEBP', 'webp'],
+    // q-values: the highest wins, ties by avif, webp, jpeg; wildcards count for JPEG only.
+    ['image/avif;q=0.5, image/webp', 'webp'],
+    ['image/avif;q=0.5, image/jpeg', 'jpeg'],
+    ['image/avif;q=0.5', 'avif'],
+    ['image/webp;q=0.9, image/avif;q=0.9', 'avif'],
+    ['image/jpeg;q=0.1, image/webp;q=0.2', 'webp'],
+    ['image/webp;q=0.5, */*', 'jpeg'],
   ])('Accept %j -> %s', (accept, format) => expect(negotiateFormat(accept)).toBe(format));
 });
