@@ -60,6 +60,7 @@ const schema = z.object({
   GREEN_API_RATE_PER_SEC: int(1, 1000).default(10),
   QUOTA_COOLDOWN_SECONDS: int(0).default(3600),
   AUTH_COOLDOWN_SECONDS: int(0).default(300),
+  MAX_UPSTREAM_PAUSE_SECONDS: int(1, 86_400).default(300),
   GREENAPI_WEBHOOK_TOKEN: z.string().regex(/^\S+$/, 'no spaces (the instance\'s webhookUrlToken)').optional(),
 
   AVATAR_SOURCE_HOSTS: csv.default(['pps.whatsapp.net']),
@@ -171,6 +172,8 @@ export interface Config {
     ratePerSec: number;
     /** No calls for this long after a 466 (quota) or a 401/403/400 (credentials, instance not ready). */
     cooldowns: { quotaSeconds: number; unauthorizedSeconds: number };
+    /** The longest pause an upstream 429 causes, whatever its Retry-After says (the shortest is a second). */
+    maxPauseSeconds: number;
     /** When set, POST /v1/greenapi/webhook takes the instances' notifications with this webhookUrlToken. */
     webhookToken?: string;
   };
@@ -307,6 +310,7 @@ export function loadConfig(env: Env): Config {
       ratePerSec: e.GREEN_API_RATE_PER_SEC,
       cooldowns: { quotaSeconds: e.QUOTA_COOLDOWN_SECONDS, unauthorizedSeconds: e.AUTH_COOLDOWN_SECONDS },
       webhookToken: e.GREENAPI_WEBHOOK_TOKEN,
+      maxPauseSeconds: e.MAX_UPSTREAM_PAUSE_SECONDS,
     },
     source: {
       allowedHosts: e.AVATAR_SOURCE_HOSTS,

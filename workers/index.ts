@@ -87,8 +87,10 @@ export function startWorkers({ config, connection, cache, greenApi, store, logge
     defaultJobOptions: jobDefaults(config.jobs),
   });
   const claims = createResolveClaims(cache, keyPrefix, config.jobs.lockMs);
-  // A 429 pauses resolve jobs (BullMQ's limiter) and in-place resolves (the claims) alike.
-  const pauseResolve = async (ms: number) => {
+  // A 429 pauses resolve jobs (BullMQ's limiter) and in-place resolves (the claims) alike; at most
+  // MAX_UPSTREAM_PAUSE_SECONDS, whatever Retry-After says (`Retry-After: 86400` must not stop every lookup for a day).
+  const pauseResolve = async (requested: number) => {
+    const ms = Math.min(config.greenApi.maxPauseSeconds * 1000, requested);
     await Promise.all([resolveQueue.rateLimit(ms), claims.pause(ms)]);
   };
   const resolveOnce = createResolveOnce({

@@ -2,7 +2,7 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { AvatarStore } from '../src/avatar/store';
 import type { JobOutcome, RenderJob, ResolveJob } from '../src/queue/jobs';
 import type { AvatarPipeline } from './avatar-pipeline';
-import { isLastAttempt, toJobError } from './job-errors';
+import { isLastAttempt, MAX_RATE_LIMITED_WAITS, toJobError } from './job-errors';
 import type { ResolveOnce } from './resolve-once';
 
 export interface RenderProcessorDeps {
@@ -25,7 +25,9 @@ export function createResolveProcessor(resolveOnce: ResolveOnce) {
   return async (job: Job<ResolveJob, JobOutcome>, token?: string): Promise<JobOutcome> => {
     const { chatId, force, batchId, failedHere } = job.data;
     if (failedHere) throw new UnrecoverableError(failedHere);
-    const outcome = await resolveOnce(chatId, { force, batchId, isFinal: (err) => isFinal(job, err) });
+    // Runs that used no attempt so far (429s waited out, or waits for another process's resolve).
+    const freeRuns = job.attemptsStarted - job.attemptsMade - 1;
+    const outcome = await resolveOnce(chatId, { force, batchId, isFinal: (err) => isFinal(job, err), mayWaitOut: freeRuns < MAX_RATE_LIMITED_WAITS });
     if (outcome !== 'busy') return outcome;
     // Not an attempt: the job comes back once the other resolve is done.
     await job.moveToDelayed(Date.now() + busyDelayMs(job), token);

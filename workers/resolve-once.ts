@@ -25,6 +25,8 @@ export interface ResolveAttempt {
   unlessPaused?: boolean;
   /** Whether a failure (as toJobError maps it) is the chatId's last attempt. */
   isFinal(err: Error): boolean;
+  /** Whether a 429 may still be waited out without using an attempt (false once a job waited out enough). */
+  mayWaitOut?: boolean;
 }
 
 /**
@@ -36,7 +38,7 @@ export interface ResolveAttempt {
 export type ResolveOnce = (chatId: string, attempt: ResolveAttempt) => Promise<{ status: string } | 'busy'>;
 
 export function createResolveOnce({ store, pipeline, claims, pauseResolve, failureBackoffSeconds, markBatchFailed, clock }: ResolveOnceDeps): ResolveOnce {
-  return async (chatId, { force, batchId, unlessPaused, isFinal }) => {
+  return async (chatId, { force, batchId, unlessPaused, isFinal, mayWaitOut }) => {
     // Claimed before the answer is read: a resolve that finished in between is seen, never repeated.
     const [release, cached] = await Promise.all([claims.claim(chatId, { unlessPaused }), store.readMeta(chatId)]);
     if (!release) return 'busy';
@@ -44,7 +46,7 @@ export function createResolveOnce({ store, pipeline, claims, pauseResolve, failu
       if (!force && cached && cached.freshUntil > clock()) return { status: cached.status };
       return { status: (await pipeline.resolve(chatId, { previous: cached })).status };
     } catch (err) {
-      const jobError = await toJobError(err, pauseResolve);
+      const jobError = await toJobError(err, pauseResolve, mayWaitOut);
       // Not an answer: only a short pause before anyone may spend another upstream call on this chatId.
       if (isFinal(jobError)) {
         await store.markFailed(chatId, failureBackoffSeconds);

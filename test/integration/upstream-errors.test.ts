@@ -144,3 +144,36 @@ describe('a 429 with JOB_ATTEMPTS=1', () => {
     expect(stack.green.callsFor(chatId)).toBe(2);
   });
 });
+
+describe('a Green API 429 whose Retry-After is extreme (MAX_UPSTREAM_PAUSE_SECONDS=2)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { MAX_UPSTREAM_PAUSE_SECONDS: '2', JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '100', MISS_WAIT_MS: '100' } });
+  });
+  afterAll(() => stack.close());
+
+  it('Retry-After: 86400 pauses lookups for MAX_UPSTREAM_PAUSE_SECONDS, not a day', async () => {
+    const chatId = '11007500001@c.us';
+    stack.green.queue(chatId, { kind: 'http', status: 429, body: {}, headers: { 'Retry-After': '86400' } });
+    stack.green.set(chatId, { kind: 'avatar', url: await stack.images.add('after-a-day') });
+    await get(stack.url, '/avatar/11007500001.webp');
+    await eventually(() => stack.green.callsFor(chatId) === 2, 15_000, 50);
+    const [first, second] = stack.green.calls.filter((c) => c.chatId === chatId);
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(1900);
+    await eventually(async () => (await get(stack.url, '/avatar/11007500001.webp')).headers['x-avatar-status'] === 'ok', 5000, 100);
+  }, 30_000);
+
+  it('Retry-After: 0 on every call is a second apart at least, and the job fails after a bounded number of calls', async () => {
+    const chatId = '11007500002@c.us';
+    stack.green.set(chatId, { kind: 'http', status: 429, body: {}, headers: { 'Retry-After': '0' } });
+    await get(stack.url, '/avatar/11007500002.webp');
+    await eventually(() => stack.logs.some((l) => l.msg === 'job failed' && l.chatId === chatId), 30_000, 100);
+    const calls = stack.green.calls.filter((c) => c.chatId === chatId).map((c) => c.at);
+    // One in place, five waited out without an attempt, then the two attempts JOB_ATTEMPTS allows.
+    expect(calls.length).toBeLessThanOrEqual(8);
+    for (let i = 1; i < calls.length; i++) expect(calls[i]! - calls[i - 1]!).toBeGreaterThanOrEqual(900);
+    const after = await get(stack.url, '/avatar/11007500002.webp');
+    expect(after.headers['x-avatar-status']).toBe('error');
+    expect(stack.green.callsFor(chatId)).toBe(calls.length);
+  }, 40_000);
+});
