@@ -261,6 +261,7 @@ export const openApiDocument = {
             'The normalised id and its URLs',
           ),
           400: error('Not a phone number, group id or chatId'),
+          403: error('With signing keys set, an id that is not one of DEMO_CONTACTS (not_a_demo_contact)'),
         },
       },
     },

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { requireChatId } from '../avatar/chat-id';
 import { avatarUrl } from '../client';
-import { badRequest } from '../errors';
+import { AppError, badRequest } from '../errors';
 import type { PublicIds } from '../ids/public-id';
 
 /**
@@ -209,10 +209,16 @@ export function demoPageRouter(contacts: string[], options: DemoUrlOptions): Rou
       .send(page);
   });
   // The lookup box asks here: the id as typed, normalised, with the URLs to fetch (signed when signing is on).
+  // With signing on, only the demo contacts: signing whatever is typed would make this page a signing oracle.
+  const demoChatIds = new Set(contacts.map((id) => requireChatId(id)));
   router.get('/demo/urls', (req, res) => {
     const typed = typeof req.query.id === 'string' ? req.query.id : '';
     if (!typed.trim()) throw badRequest('invalid_chat_id', 'type a phone number with its country code, e.g. +1 100 123 4567');
-    res.set('Cache-Control', 'no-store').json(urlsFor(normalizeTyped(typed), options));
+    const id = normalizeTyped(typed);
+    if (options.signingKey && !demoChatIds.has(requireChatId(id))) {
+      throw new AppError(403, 'not_a_demo_contact', 'with signing keys set, the demo page signs URLs for DEMO_CONTACTS only');
+    }
+    res.set('Cache-Control', 'no-store').json(urlsFor(id, options));
   });
   return router;
 }

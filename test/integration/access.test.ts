@@ -45,6 +45,21 @@ describe('signed URLs (SIGNING_KEY)', () => {
     expect(stack.green.callsFor('11000000702@c.us')).toBe(0);
   });
 
+  it('the demo page signs URLs for DEMO_CONTACTS only: its lookup box is no signing oracle', async () => {
+    const demo = await startStack({ env: { SIGNING_KEY: KEY, DEMO_PAGE: 'true', DEMO_CONTACTS: '11000000700' } });
+    try {
+      const listed = await get(demo.url, '/demo/urls?id=%2B1%20100%20000%200700');
+      expect(listed.status).toBe(200);
+      expect(JSON.parse(listed.body.toString('utf8')).image).toBe(avatarUrl('', '11000000700', { format: 'webp', size: 128, key: KEY }));
+      const other = await get(demo.url, '/demo/urls?id=11000000799');
+      expect(other.status).toBe(403);
+      expect(errorOf(other).code).toBe('not_a_demo_contact');
+      expect(other.body.toString('utf8')).not.toContain('sig=');
+    } finally {
+      await demo.close();
+    }
+  });
+
   it('ships `npm run sign`, which makes URLs the service accepts', async () => {
     const root = path.resolve(__dirname, '../..');
     const { stdout } = await promisify(execFile)(
