@@ -54,8 +54,9 @@ const extension = (format: Format) => (format === 'jpeg' ? 'jpg' : format);
 
 export function createAvatarInfo({ avatars, store, placeholders, clock, options }: AvatarInfoDeps) {
 
-  const imageUrl = (chatId: string, size: number, format: Format): string =>
-    avatarUrl('', options.ids.urlId(chatId), { size, format: extension(format), key: options.signingKey });
+  // The links carry the request's exp (or none): they expire with the JSON that hands them out.
+  const imageUrl = (req: AvatarRequest, format: Format): string =>
+    avatarUrl('', options.ids.urlId(req.chatId), { size: req.size, format: extension(format), key: options.signingKey, exp: req.exp });
 
 
   async function describe(req: AvatarRequest, answer: Answer): Promise<AvatarInfoJson> {
@@ -68,8 +69,8 @@ export function createAvatarInfo({ avatars, store, placeholders, clock, options 
       updatedAt: meta ? new Date(meta.changedAt).toISOString() : null,
       width: req.size,
       height: req.size,
-      urls: Object.fromEntries(FORMATS.map((f) => [extension(f), imageUrl(req.chatId, req.size, f)])) as AvatarInfoJson['urls'],
-      srcset: avatarSrcSet('', options.ids.urlId(req.chatId), { size: req.size, format: extension(options.defaultFormat), key: options.signingKey }),
+      urls: Object.fromEntries(FORMATS.map((f) => [extension(f), imageUrl(req, f)])) as AvatarInfoJson['urls'],
+      srcset: avatarSrcSet('', options.ids.urlId(req.chatId), { size: req.size, format: extension(options.defaultFormat), key: options.signingKey, exp: req.exp }),
     };
     if (meta?.status === 'ok') {
       return {
@@ -101,7 +102,7 @@ export function createAvatarInfo({ avatars, store, placeholders, clock, options 
     const etag = `"j${hash('sha256', body, 'base64url').slice(0, 27)}"`;
     const limited = 'missing' in answer && answer.missing === 'rate-limited';
     // As the image's: never kept while there is no answer.
-    const control = 'meta' in answer ? answerCacheControl(answer.meta, clock(), options) : cacheControl(0);
+    const control = 'meta' in answer ? answerCacheControl(answer.meta, clock(), options, req.exp) : cacheControl(0);
     const headers = commonHeaders(req, json.status, answer.cache, control, options.staticHeaders);
     headers['content-type'] = 'application/json; charset=utf-8';
     headers['content-length'] = String(body.length);

@@ -18,6 +18,8 @@ export interface AvatarRequest {
   fallback404: boolean;
   /** `?d=`: what to draw when there is no picture to show. */
   placeholder: PlaceholderStyle;
+  /** `?exp=` (Unix seconds) of a signed URL: nothing made for the request outlives it. */
+  exp?: number;
 }
 
 /** `sig` is checked (when signing is on) before parsing; see security/signing. */
@@ -64,6 +66,13 @@ const INFO_QUERY_PARAMS = new Set(['size', 'sig', 'exp']);
 
 /** `/avatar/<id>.json`: the JSON info of an avatar rather than the image. */
 export const isInfoFile = (file: string): boolean => file.endsWith('.json');
+
+/** `exp`, as the signature check read it (a malformed one never passes it); undefined without one. */
+function parseExp(params: URLSearchParams): number | undefined {
+  const exp = params.getAll('exp');
+  if (exp.length > 1 || (exp.length === 1 && !/^\d{1,12}$/.test(exp[0]!))) throw badRequest('invalid_query', 'exp must be one whole number of Unix seconds');
+  return exp.length === 1 ? Number(exp[0]) : undefined;
+}
 
 function checkParams(params: URLSearchParams, allowed: Set<string>): void {
   for (const name of params.keys()) {
@@ -117,7 +126,7 @@ export function parseAvatarRequest(file: string, query: string, accept: string |
     throw badRequest('invalid_fallback', 'fallback must be 404');
   }
   const { style, notFound } = parsePlaceholder(params);
-  return { chatId, opaqueId, size, format, negotiated, fallback404: fallback.length === 1 || notFound, placeholder: style };
+  return { chatId, opaqueId, size, format, negotiated, fallback404: fallback.length === 1 || notFound, placeholder: style, exp: parseExp(params) };
 }
 
 /**
@@ -128,5 +137,5 @@ export function parseInfoRequest(file: string, query: string, defaultSize: numbe
   const named = contact(ids, file.slice(0, -'.json'.length));
   const params = new URLSearchParams(query);
   checkParams(params, INFO_QUERY_PARAMS);
-  return { ...named, size: parseSize(params.getAll('size'), defaultSize), format: defaultFormat, negotiated: false, fallback404: false, placeholder: SILHOUETTE };
+  return { ...named, size: parseSize(params.getAll('size'), defaultSize), format: defaultFormat, negotiated: false, fallback404: false, placeholder: SILHOUETTE, exp: parseExp(params) };
 }

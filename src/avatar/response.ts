@@ -39,13 +39,16 @@ export interface CacheLimits {
 
 /**
  * Cache-Control for an answer: while it is fresh, until then (at most `browserMaxAgeSeconds`); once stale,
- * `staleMaxAgeSeconds` while it is refreshed. A picture may also be served stale while revalidating.
+ * `staleMaxAgeSeconds` while it is refreshed. A picture may also be served stale while revalidating. Never past
+ * the request's own `exp` (a signed URL that expires must not live on in caches).
  */
-export function answerCacheControl(meta: ServedAnswer, now: number, limits: CacheLimits): string {
+export function answerCacheControl(meta: ServedAnswer, now: number, limits: CacheLimits, exp?: number): string {
   const fresh = meta.freshUntil > now;
   // Rounded up: in an answer's last second, max-age=1, never 0 (which would say no-store for a cached answer).
-  const maxAge = fresh ? Math.min(limits.browserMaxAgeSeconds, Math.ceil((meta.freshUntil - now) / 1000)) : limits.staleMaxAgeSeconds;
-  return cacheControl(maxAge, meta.status === 'ok' ? limits.staleMaxAgeSeconds : 0);
+  const lifetime = fresh ? Math.min(limits.browserMaxAgeSeconds, Math.ceil((meta.freshUntil - now) / 1000)) : limits.staleMaxAgeSeconds;
+  const untilExp = exp === undefined ? Infinity : Math.floor(exp - now / 1000);
+  const maxAge = Math.min(lifetime, untilExp);
+  return cacheControl(maxAge, meta.status === 'ok' ? Math.min(limits.staleMaxAgeSeconds, Math.max(0, untilExp - maxAge)) : 0);
 }
 
 /**

@@ -125,7 +125,7 @@ export function createAvatarService({ store, memory, waiter, placeholders, limit
 
   /** The answer's placeholder; browsers may keep it no longer than the answer behind it is fresh. */
   async function negative(req: AvatarRequest, cacheKey: string, meta: ServedAnswer, cache: CacheState): Promise<AvatarResponse> {
-    const response = await placeholder(req, meta.status, cache, answerCacheControl(meta, clock(), options));
+    const response = await placeholder(req, meta.status, cache, answerCacheControl(meta, clock(), options, req.exp));
     if (meta.freshUntil > clock()) memory.remember(cacheKey, req.chatId, response, meta);
     return response;
   }
@@ -243,7 +243,7 @@ export function createAvatarService({ store, memory, waiter, placeholders, limit
   /** The avatar itself; a fresh one is kept in memory. */
   function avatarResponse(req: AvatarRequest, cacheKey: string, meta: ServedAnswer, variant: Buffer, cache: CacheState): AvatarResponse {
     const etag = avatarEtag(meta.hash, req.size, req.format);
-    const response = imageResponse(req, variant, etag, 'ok', cache, answerCacheControl(meta, clock(), options), options.staticHeaders);
+    const response = imageResponse(req, variant, etag, 'ok', cache, answerCacheControl(meta, clock(), options, req.exp), options.staticHeaders);
     if (meta.freshUntil > clock()) memory.remember(cacheKey, req.chatId, response, meta);
     return response;
   }

@@ -18,10 +18,11 @@ import { countServed } from './served';
  * needs no parsing, and a signed URL is only ever served after it was verified once), plus the negotiated
  * format when the URL has no extension.
  */
-export function responseCacheKey(url: string, negotiatedFormat?: string): string {
+export function responseCacheKey(url: string, request: AvatarRequest): string {
   // An expiring signed URL is never answered from memory (which skips the signature check): no key, no entry.
-  if (/[?&]exp=/.test(url)) return '';
-  return negotiatedFormat ? `${url}\n${negotiatedFormat}` : url;
+  // Decided on the parsed query, so no spelling of `exp` (`%65xp=`) escapes it.
+  if (request.exp !== undefined) return '';
+  return request.negotiated ? `${url}\n${request.format}` : url;
 }
 
 export interface FastPathOptions {
@@ -91,12 +92,12 @@ export function createFastPath(avatars: AvatarService, app: RequestListener, met
     const url = req.url ?? '';
     if ((req.method !== 'GET' && req.method !== 'HEAD') || !url.startsWith(PREFIX)) return app(req, res);
     const started = performance.now();
-    const hit = avatars.cached(url) ?? avatars.cached(responseCacheKey(url, negotiateFormat(req.headers.accept)));
+    const hit = avatars.cached(url) ?? avatars.cached(`${url}\n${negotiateFormat(req.headers.accept)}`);
     if (hit) return answer(req, res, hit, started);
 
     const request = parse(url, req.headers.accept, options);
     if (!request) return app(req, res);
-    const cacheKey = responseCacheKey(url, request.negotiated ? request.format : undefined);
+    const cacheKey = responseCacheKey(url, request);
     avatars.stored(request, cacheKey).then(
       (stored) => {
         if ('response' in stored) return answer(req, res, stored.response, started);

@@ -48,7 +48,7 @@ export function avatarRouter(service: AvatarService, info: AvatarInfo, metrics: 
       return;
     }
     const request = parseAvatarRequest(req.params.file, query, req.headers.accept, defaultSize, ids);
-    await serveImage(req, res, request, responseCacheKey(req.originalUrl, request.negotiated ? request.format : undefined));
+    await serveImage(req, res, request, responseCacheKey(req.originalUrl, request));
   });
   // CORS preflight: what a cross-origin fetch() asks before a GET with its own headers.
   router.options('/avatar/:file', (req, res) => {

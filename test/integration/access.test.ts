@@ -124,6 +124,31 @@ describe('expiring signed URLs and key rotation (SIGNING_KEYS)', () => {
     expect(errorOf(await get(stack.url, url)).code).toBe('expired_signature');
   });
 
+  it('never serves an expired URL from memory whatever the spelling of exp (%65xp=)', async () => {
+    const url = avatarUrl('', '11000000710', { format: 'png', size: 32, key: NEW, exp: Math.floor(Date.now() / 1000) + 2 }).replace('exp=', '%65xp=');
+    expect((await get(stack.url, url)).status).toBe(200);
+    expect((await get(stack.url, url)).status).toBe(200);
+    // The memory lifetime (10 s) is past this poll's bound: only the signature check can answer 403 in time.
+    await eventually(async () => (await get(stack.url, url)).status === 403, 5000, 100);
+  });
+
+  it('carries exp through: max-age ends with it, and the JSON info\'s links carry it', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 30;
+    const image = await get(stack.url, avatarUrl('', '11000000710', { format: 'webp', size: 96, key: NEW, exp }));
+    const maxAge = Number(/max-age=(\d+)/.exec(image.headers['cache-control']!)?.[1]);
+    expect(maxAge).toBeGreaterThan(0);
+    expect(maxAge).toBeLessThanOrEqual(30);
+    const json = await get(stack.url, avatarUrl('', '11000000710', { format: 'json', size: 96, key: NEW, exp }));
+    expect(Number(/max-age=(\d+)/.exec(json.headers['cache-control']!)?.[1])).toBeLessThanOrEqual(30);
+    const info = JSON.parse(json.body.toString('utf8')) as { urls: Record<string, string>; srcset: string };
+    expect(info.urls.png).toBe(avatarUrl('', '11000000710', { format: 'png', size: 96, key: NEW, exp }));
+    for (const link of info.srcset.split(', ')) expect(link).toContain(`exp=${exp}`);
+    expect((await get(stack.url, info.urls.png!)).status).toBe(200);
+    // Without exp, the links carry none.
+    const plain = JSON.parse((await get(stack.url, avatarUrl('', '11000000710', { format: 'json', key: NEW }))).body.toString('utf8')) as { urls: Record<string, string> };
+    expect(plain.urls.webp).not.toContain('exp=');
+  });
+
   it('the client helper makes URLs and srcsets the service accepts (JSON included)', async () => {
     const base = stack.url;
     const url = avatarUrl(base, '11000000710', { format: 'avif', size: 100, d: 'initials', name: 'Ольга Петрова', key: NEW });
