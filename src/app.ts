@@ -23,6 +23,7 @@ import { contactsAdminRouter } from './routes/contacts-admin';
 import { demoPageRouter } from './routes/demo-page';
 import type { AvatarQueues } from './queue/queues';
 import { adminOnly } from './security/admin-auth';
+import type { ClientLimiter } from './security/client-limiter';
 import type { WarmBatches } from './warm/batches';
 
 export interface AppDeps {
@@ -42,6 +43,8 @@ export interface AppDeps {
   metricsHere: boolean;
   cors: CorsPolicy;
   ids: PublicIds;
+  /** REFRESH_RATE_PER_MIN: admin refreshes, all callers together. */
+  refreshLimit: ClientLimiter;
   /** GetContacts of the configured instances, for `POST /v1/warm {"source":"contacts"}`. */
   contacts: ContactLists;
   /** Green API's notifications, when GREENAPI_WEBHOOK_TOKEN is set. */
@@ -111,7 +114,7 @@ function requestMetrics(metrics: Metrics): RequestHandler {
 }
 
 /** Builds the Express app without listening (tests hand it to supertest). */
-export function createApp({ avatars, info, store, batches, queues, readiness, metrics, logger, defaultSize, defaultFormat, security, demoPage, metricsHere, cors, ids, contacts, notifications }: AppDeps): Express {
+export function createApp({ avatars, info, store, batches, queues, readiness, metrics, logger, defaultSize, defaultFormat, security, demoPage, metricsHere, cors, ids, refreshLimit, contacts, notifications }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -131,7 +134,7 @@ export function createApp({ avatars, info, store, batches, queues, readiness, me
   if (notifications) app.use(greenApiWebhookRouter(notifications.token, notifications.handle));
   app.use(QUEUE_DASHBOARD_PATH, admin, queueDashboard(queues));
   app.use('/v1/avatars', admin);
-  app.use(contactsAdminRouter(store, queues));
+  app.use(contactsAdminRouter(store, queues, refreshLimit));
   if (demoPage) app.use(demoPageRouter(demoPage.contacts, { signingKey: security.signingKeys?.[0], ids }));
   app.use((_req, res) => {
     res.status(404).set('Cache-Control', 'no-store').json(errorBody('not_found', 'no such route'));

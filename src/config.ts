@@ -124,6 +124,8 @@ const schema = z.object({
   JOB_LOCK_MS: int(1000, 600_000).default(30_000),
   FAILED_JOBS_KEEP: int(0, 1_000_000).default(1000),
   MAX_QUEUE_BACKLOG: int(0).default(10_000),
+  LOOKUP_BACKLOG_SECONDS: int(0, 3600).default(10),
+  REFRESH_RATE_PER_MIN: int(0).default(60),
   MAX_WARM_BACKLOG: int(0).default(100_000),
   REFRESH_AHEAD_SECONDS: int(0).default(3600),
   REFRESH_CHECK_SECONDS: int(1, 86_400).default(60),
@@ -238,6 +240,14 @@ export interface Config {
     failedKeep: number;
     /** Waiting interactive jobs beyond which new misses get the pending placeholder at once instead of queueing. */
     maxBacklog: number;
+    /**
+     * Interactive lookups waiting, counted in seconds of the instances' GetAvatar rate (rate x instances x this),
+     * beyond which new cold contacts get `pending` at once and no job: a flood from many addresses cannot queue
+     * hours of billed calls. 0 leaves only maxBacklog.
+     */
+    lookupBacklogSeconds: number;
+    /** Admin refreshes (POST /v1/avatars/:id/refresh) per minute, all callers together; 0 turns the limit off. */
+    refreshRatePerMin: number;
     /** Waiting warm lookups (forced or not) beyond which POST /v1/warm answers 429. */
     maxWarmBacklog: number;
   };
@@ -351,6 +361,6 @@ export function loadConfig(env: Env): Config {
     memoryCache: { maxBytes: e.MEMORY_CACHE_MB * 1024 * 1024, ttlMs: e.MEMORY_CACHE_TTL_MS },
     worker: { concurrency: e.WORKER_CONCURRENCY, renderConcurrency: e.RENDER_CONCURRENCY },
     refreshAhead: { seconds: e.REFRESH_AHEAD_SECONDS, checkSeconds: e.REFRESH_CHECK_SECONDS },
-    jobs: { attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS, lockMs: e.JOB_LOCK_MS, failedKeep: e.FAILED_JOBS_KEEP, maxBacklog: e.MAX_QUEUE_BACKLOG, maxWarmBacklog: e.MAX_WARM_BACKLOG },
+    jobs: { attempts: e.JOB_ATTEMPTS, backoffMs: e.JOB_BACKOFF_MS, lockMs: e.JOB_LOCK_MS, failedKeep: e.FAILED_JOBS_KEEP, maxBacklog: e.MAX_QUEUE_BACKLOG, lookupBacklogSeconds: e.LOOKUP_BACKLOG_SECONDS, refreshRatePerMin: e.REFRESH_RATE_PER_MIN, maxWarmBacklog: e.MAX_WARM_BACKLOG },
   };
 }

@@ -228,6 +228,7 @@ export const openApiDocument = {
           400: error('Bad id'),
           401: error('Missing or wrong Bearer token'),
           404: error('ADMIN_TOKEN is unset'),
+          429: error('More than REFRESH_RATE_PER_MIN refreshes this minute', { 'Retry-After': header('Seconds') }),
         },
       },
     },

@@ -75,6 +75,15 @@ function watchQueueObjects(objects: { name: string; on(event: 'error', listener:
   for (const object of objects) object.on('error', (err) => outages.failed(`${kind} ${object.name}`, err));
 }
 
+/**
+ * How many interactive jobs may wait per queue. Lookups are also bounded by what the instances can call in
+ * LOOKUP_BACKLOG_SECONDS: past that, a new cold contact would wait longer than any page does.
+ */
+function interactiveBacklogs({ jobs, greenApi }: Config): { resolve: number; render: number } {
+  const bounds = [jobs.maxBacklog, jobs.lookupBacklogSeconds * greenApi.ratePerSec * greenApi.instances.length].filter((n) => n > 0);
+  return { resolve: bounds.length > 0 ? Math.min(...bounds) : 0, render: jobs.maxBacklog };
+}
+
 /** Closes an HTTP server: no new connections, in-flight requests get until the deadline, then are cut. */
 async function closeServer(server: Server | undefined, timeoutMs: number): Promise<void> {
   if (!server) return;
@@ -163,7 +172,7 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
     const avatars = createAvatarService({
       store,
       memory,
-      waiter: createJobWaiter(queues, events, { maxWaitMs: config.missWaitMs, maxBacklog: config.jobs.maxBacklog, renderHere: workers?.renderHere, resolveHere: workers?.resolveHere }),
+      waiter: createJobWaiter(queues, events, { maxWaitMs: config.missWaitMs, maxBacklog: interactiveBacklogs(config), renderHere: workers?.renderHere, resolveHere: workers?.resolveHere }),
       placeholders,
       limits: {
         miss: createClientLimiter(cache, prefix, 'miss', config.security.missRatePerMin, clock),
@@ -211,6 +220,7 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
       metricsHere,
       cors,
       ids,
+      refreshLimit: createClientLimiter(cache, prefix, 'refresh', config.jobs.refreshRatePerMin, clock),
       contacts: { idInstances: upstream.idInstances, getContacts: (idInstance) => greenApi.getContacts(idInstance) },
       notifications: config.greenApi.webhookToken
         ? {

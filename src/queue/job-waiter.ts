@@ -52,8 +52,11 @@ export type ResolveHere = (chatId: string) => Promise<'finished' | 'queue' | { f
 
 export interface JobWaiterOptions {
   maxWaitMs: number;
-  /** Waiting interactive jobs beyond which nothing new is enqueued; 0 turns the check off. Warm jobs have their own bound. */
-  maxBacklog: number;
+  /**
+   * Waiting interactive jobs per queue beyond which nothing new is enqueued (the caller gets `backlog` at once);
+   * 0 turns a check off. Warm jobs have their own bound.
+   */
+  maxBacklog: { resolve: number; render: number };
   /** Where new variants are rendered without a job, when this process runs the workers. */
   renderHere?: RenderHere;
   /** Where misses are resolved without a job, when this process runs the workers. */
@@ -92,7 +95,8 @@ export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents,
   const backlog = new Map<string, { waiting: Promise<number>; at: number }>();
 
   async function backlogFull(queue: Queue<unknown, JobOutcome>): Promise<boolean> {
-    if (maxBacklog <= 0) return false;
+    const limit = queue === (queues.resolve as Queue<unknown, JobOutcome>) ? maxBacklog.resolve : maxBacklog.render;
+    if (limit <= 0) return false;
     let known = backlog.get(queue.name);
     if (!known || Date.now() - known.at >= BACKLOG_CHECK_MS) {
       // Interactive jobs only: warm batches wait behind them and must not refuse a page view.
@@ -101,7 +105,7 @@ export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents,
       backlog.set(queue.name, known);
       known.waiting.catch(() => backlog.delete(queue.name));
     }
-    if ((await known.waiting) >= maxBacklog) return true;
+    if ((await known.waiting) >= limit) return true;
     known.waiting = known.waiting.then((n) => n + 1);
     return false;
   }

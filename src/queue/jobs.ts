@@ -44,8 +44,11 @@ export const renderKey = (job: RenderJob): string => `render-${job.chatId}-${job
 /** Options of a job that does `key`'s work once at a time. */
 export const onceAt = (key: string, priority: number): JobsOptions => ({ deduplication: { id: key }, priority });
 
-/** Interactive misses go first; background refreshes and warming wait behind them (lower = sooner). */
-export const PRIORITY = { interactive: 1, background: 10 } as const;
+/**
+ * Interactive misses go first; admin refreshes next (never counted in the interactive backlog); background
+ * refreshes and warming wait behind them (lower = sooner).
+ */
+export const PRIORITY = { interactive: 1, refresh: 5, background: 10 } as const;
 
 /**
  * Completed jobs are removed (the answer lives in the cache, not in the job); the last `failedKeep` failed

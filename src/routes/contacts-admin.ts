@@ -1,4 +1,6 @@
 import { Router } from 'express';
+import { AppError } from '../errors';
+import type { ClientLimiter } from '../security/client-limiter';
 import { requireChatId } from '../avatar/chat-id';
 import type { AvatarStore } from '../avatar/store';
 import { onceAt, PRIORITY, resolveKey } from '../queue/jobs';
@@ -7,14 +9,18 @@ import type { AvatarQueues } from '../queue/queues';
 /**
  * One contact, by hand (mount behind adminOnly):
  *  - POST /v1/avatars/:id/refresh: resolve again now, whatever the freshness; one GetAvatar call (joined if
- *    one is in flight), within the rate limit, before waiting warm work.
+ *    one is in flight), within the rate limit and REFRESH_RATE_PER_MIN, after page views' lookups and before
+ *    waiting warm work.
  *  - DELETE /v1/avatars/:id: forget the answer (its thumbnails, a failure marker); the next request resolves again.
  */
-export function contactsAdminRouter(store: AvatarStore, queues: AvatarQueues): Router {
+export function contactsAdminRouter(store: AvatarStore, queues: AvatarQueues, refreshes: ClientLimiter): Router {
   const router = Router();
   router.post('/v1/avatars/:id/refresh', async (req, res) => {
     const chatId = requireChatId(req.params.id);
-    await queues.resolve.add('resolve', { chatId, force: true }, onceAt(resolveKey(chatId), PRIORITY.interactive));
+    // One budget for every admin caller: refreshes are billed GetAvatar calls like any other.
+    const retryAfter = await refreshes.take('admin');
+    if (retryAfter > 0) throw new AppError(429, 'rate_limited', 'too many refreshes (REFRESH_RATE_PER_MIN); retry later', { 'Retry-After': String(retryAfter) });
+    await queues.resolve.add('resolve', { chatId, force: true }, onceAt(resolveKey(chatId), PRIORITY.refresh));
     res.status(202).json({ chatId, refresh: 'queued' });
   });
   router.delete('/v1/avatars/:id', async (req, res) => {

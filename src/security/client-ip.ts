@@ -1,13 +1,33 @@
 import { isIP } from 'node:net';
 import type { Request } from 'express';
 
+/** The eight 16-bit groups of an IPv6 address, in hex without leading zeros. */
+function ipv6Groups(address: string): string[] {
+  const [head, tail] = address.toLowerCase().split('::') as [string, string | undefined];
+  const part = (s: string | undefined) => (s ? s.split(':') : []);
+  const left = part(head);
+  const right = part(tail);
+  const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return groups.map((g) => g.replace(/^0+(?=.)/, ''));
+}
+
 /**
- * The client's address for per-client limits: Express's `req.ip` (which follows `trust proxy`), unless what a
- * proxy header put there is not an IP address; then the connection's own address. A client cannot so pick
- * an identity of its own by sending garbage in X-Forwarded-For.
+ * Who a budget counts: an IPv4 address, or an IPv6 client's /64 (one subscriber's network: its 2^64 addresses
+ * are one identity, not as many). IPv4-mapped IPv6 addresses count as the IPv4 address.
+ */
+export function clientIdentity(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  if (mapped) return mapped;
+  if (isIP(address) !== 6 || address.includes('.')) return address;
+  return `${ipv6Groups(address).slice(0, 4).join(':')}::/64`;
+}
+
+/**
+ * The client's identity for per-client limits, from Express's `req.ip` (which follows `trust proxy`), unless
+ * what a proxy header put there is not an IP address; then the connection's own address. A client cannot so
+ * pick an identity of its own by sending garbage in X-Forwarded-For.
  */
 export function clientIp(req: Request): string {
   const ip = req.ip;
-  if (ip && isIP(ip)) return ip;
-  return req.socket.remoteAddress ?? '';
+  return clientIdentity(ip && isIP(ip) ? ip : (req.socket.remoteAddress ?? ''));
 }

@@ -1,7 +1,6 @@
 import type { Clock } from '../clock';
 import type { RedisClient } from '../redis';
 import { createKeys } from '../avatar/keys';
-import type { BudgetKind } from '../avatar/service';
 
 export interface ClientLimiter {
   /** Counts one unit of work a client's request causes: 0 when allowed, else seconds until it may retry. */
@@ -13,7 +12,7 @@ export interface ClientLimiter {
  * requests that cause new work are counted; hits, and requests joining work already in flight, cost nothing.
  * The window follows the service's clock, so a test can hold one minute still.
  */
-export function createClientLimiter(redis: RedisClient, keyPrefix: string, kind: BudgetKind, perMinute: number, clock: Clock): ClientLimiter {
+export function createClientLimiter(redis: RedisClient, keyPrefix: string, kind: 'miss' | 'render' | 'refresh', perMinute: number, clock: Clock): ClientLimiter {
   const keys = createKeys(keyPrefix);
   return {
     async take(clientIp) {
