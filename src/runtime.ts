@@ -22,6 +22,7 @@ import { healthRouter, metricsRouter } from './routes/health';
 import { createCors } from './http/cors';
 import { createFastPath } from './http/fast-path';
 import { createResponseMemory } from './avatar/memory-cache';
+import { createSharpSlots } from './images/sharp-slots';
 import { listenToRecordChanges } from './records/record-changes';
 import { createOpaqueIds, isOpaqueId } from './ids/opaque-id';
 import { createPublicIds } from './ids/public-id';
@@ -138,6 +139,8 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
   const metrics = createMetrics(queues ? [queues.resolve, queues.render, queues.maintenance] : [], upstream, () =>
     Object.fromEntries([...connections].map(([part, redis]) => [part, connectionTrouble(redis) === undefined])),
   );
+  // Renders and placeholder draws share one bound on sharp work in this process.
+  const slots = createSharpSlots(config.worker.renderConcurrency);
   const greenApi = createGreenApi(config.greenApi, { breaker, cache, logger, metrics, keyPrefix: prefix });
   const readinessFor = (queue: RedisProbe) => createReadiness({ redis: redisProbe, queue }, upstream, config.redis.commandTimeoutMs);
   const metricsHere = config.metricsPort === undefined;
@@ -146,7 +149,7 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
   // Workers start before the API is built: an API in the same process resolves misses and renders new variants
   // on their pipeline.
   const workers: AvatarWorkers | undefined = workerConnection
-    ? startWorkers({ config, connection: workerConnection, cache, greenApi, store, logger, metrics, clock, outages })
+    ? startWorkers({ config, connection: workerConnection, cache, greenApi, slots, store, logger, metrics, clock, outages })
     : undefined;
 
   let handler: RequestListener;
@@ -162,7 +165,7 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
         clock,
       );
     }
-    const placeholders = createPlaceholders();
+    const placeholders = createPlaceholders(slots);
     // Memory serves only while news of changes reaches this process (a subscriber connection of its own).
     const memory = createResponseMemory(config.memoryCache, clock);
     listenToRecordChanges(track(createQueueRedis(config.redis.cache), 'redis (record changes)'), prefix, {

@@ -10,7 +10,7 @@ import type { AvatarAnswer, GreenApiClient } from '../src/greenapi/client';
 import { linkExpiresAt } from '../src/greenapi/link-expiry';
 import { DownloadError, type Downloader } from '../src/images/download';
 import { decodeSquare, encodeSquare, InvalidImageError, inspectSource, renderVariant, sha256, type SquarePixels } from '../src/images/render';
-import { createSharpSlots } from '../src/images/sharp-slots';
+import type { SharpSlots } from '../src/images/sharp-slots';
 import { describeSquare } from '../src/images/picture-info';
 import type { Logger } from '../src/logger';
 import type { Metrics } from '../src/metrics';
@@ -22,7 +22,6 @@ export interface PipelineOptions {
   defaultSize: number;
   defaultFormat: Format;
   /** sharp operations at once in this process (RENDER_CONCURRENCY). */
-  renderConcurrency: number;
 }
 
 export interface PipelineDeps {
@@ -36,6 +35,8 @@ export interface PipelineDeps {
   events?: ChangeEvents;
   /** Every API process's memory hears of a changed answer here, before the change event goes out. */
   changes: RecordChanges;
+  /** The process's sharp slots (RENDER_CONCURRENCY), shared with placeholder draws. */
+  slots: SharpSlots;
   options: PipelineOptions;
 }
 
@@ -62,9 +63,8 @@ const NEGATIVE_STATUS: Record<Exclude<AvatarAnswer['kind'], 'avatar'>, AnswerSta
   'invalid-chat-id': 'not-on-whatsapp',
 };
 
-export function createAvatarPipeline({ store, metrics, greenApi, downloader, logger, clock, events, changes, options }: PipelineDeps): AvatarPipeline {
+export function createAvatarPipeline({ store, metrics, greenApi, downloader, logger, clock, events, changes, slots, options }: PipelineDeps): AvatarPipeline {
   const { freshness } = options;
-  const slots = createSharpSlots(options.renderConcurrency);
   const defaultVariant = { size: options.defaultSize, format: options.defaultFormat };
 
   async function download(url: string): Promise<Buffer> {

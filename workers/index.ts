@@ -6,6 +6,7 @@ import { settleWithin } from '../src/settle';
 import type { Config } from '../src/config';
 import { freshnessPolicy } from '../src/avatar/freshness';
 import { RATE_SLOT_MARGIN, type GreenApiPool } from '../src/greenapi/pool';
+import type { SharpSlots } from '../src/images/sharp-slots';
 import type { Metrics } from '../src/metrics';
 import { createDownloader } from '../src/images/download';
 import type { Logger } from '../src/logger';
@@ -34,6 +35,8 @@ export interface WorkerDeps {
   cache: RedisClient;
   /** GetAvatar over every instance (the composition root's one pool and breaker). */
   greenApi: GreenApiPool;
+  /** The process's sharp slots (RENDER_CONCURRENCY), shared with the API's placeholder draws. */
+  slots: SharpSlots;
   metrics: Metrics;
   store: AvatarStore;
   logger: Logger;
@@ -58,7 +61,7 @@ export interface AvatarWorkers {
 }
 
 /** Starts the workers without waiting for Redis: they connect (and reconnect) in the background. */
-export function startWorkers({ config, connection, cache, greenApi, store, logger, metrics, clock, outages }: WorkerDeps): AvatarWorkers {
+export function startWorkers({ config, connection, cache, greenApi, slots, store, logger, metrics, clock, outages }: WorkerDeps): AvatarWorkers {
   const { keyPrefix, queuePrefix: prefix } = config.redis;
   const { instances, ratePerSec } = config.greenApi;
   const webhooks = startWebhooks(config, connection);
@@ -71,13 +74,13 @@ export function startWorkers({ config, connection, cache, greenApi, store, logge
     clock,
     events: createChangeEvents(cache, keyPrefix, config.events.streamMax, webhooks?.queue),
     changes: createRecordChanges(cache, keyPrefix),
+    slots,
     options: {
       freshness: freshnessPolicy(config.ttl),
       imageTtlSeconds: config.ttl.imageSeconds,
       maxPixels: config.source.maxPixels,
       defaultSize: config.defaultSize,
       defaultFormat: config.defaultFormat,
-      renderConcurrency: config.worker.renderConcurrency,
     },
   });
   // Jobs added from here (refresh-ahead) need the same options as the API's, or their ids would stay taken.

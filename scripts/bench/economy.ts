@@ -17,6 +17,7 @@ import { createMetrics } from '../../src/metrics';
 import { deletePrefix } from '../../test/helpers/stack';
 import { createAvatarPipeline } from '../../workers/avatar-pipeline';
 import { createRecordChanges } from '../../src/records/record-changes';
+import { createSharpSlots } from '../../src/images/sharp-slots';
 
 export interface EconomySettings {
   contacts: number;
@@ -146,12 +147,13 @@ async function simulate(redis: Redis, world: World, s: EconomySettings, start: n
   const pipeline = createAvatarPipeline({
     store,
     changes: createRecordChanges(redis, prefix),
+    slots: createSharpSlots(2),
     metrics: createMetrics(),
     greenApi,
     downloader,
     logger: createLogger('silent'),
     clock: () => now,
-    options: { freshness, imageTtlSeconds: 30 * 86_400, maxPixels: 1024 * 1024, defaultSize: 128, defaultFormat: 'webp', renderConcurrency: 2 },
+    options: { freshness, imageTtlSeconds: 30 * 86_400, maxPixels: 1024 * 1024, defaultSize: 128, defaultFormat: 'webp' },
   });
 
   const freshUntil = new Float64Array(s.contacts);

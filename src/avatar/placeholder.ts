@@ -2,6 +2,7 @@ import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import sharp from 'sharp';
 import { encode } from '../images/render';
+import type { SharpSlots } from '../images/sharp-slots';
 import { placeholderEtag } from './etag';
 import type { Format } from './variant';
 
@@ -21,6 +22,8 @@ export interface PlaceholderImage {
 export interface Placeholders {
   /** The placeholder for a chatId; drawn once per (style, letters, colour, size, format), then served from memory. */
   get(chatId: string, size: number, format: Format, style?: PlaceholderStyle): Promise<PlaceholderImage>;
+  /** Whether `get` would draw (initials not drawn yet): a draw is a render, with a render's budget. */
+  wouldDraw(chatId: string, size: number, format: Format, style?: PlaceholderStyle): boolean;
 }
 
 export function paletteIndex(chatId: string): number {
@@ -31,11 +34,19 @@ export function paletteIndex(chatId: string): number {
 export const placeholderColour = (chatId: string): string => PALETTE[paletteIndex(chatId)]!;
 
 /**
- * The font for initials ships with the package (DejaVu Sans Bold: Latin, Cyrillic, Greek and more), handed
- * to sharp/Pango as a file: Docker images and CI machines have no system fonts.
+ * The font for initials ships with the package (DejaVu Sans Bold), handed to sharp/Pango as a file: Docker
+ * images and CI machines have no system fonts.
  */
 const FONT_FILE = require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf');
 const FONT_FAMILY = 'DejaVu Sans Bold';
+/**
+ * The scripts that font draws (checked by rendering them): Latin, Greek, Cyrillic, Armenian, Georgian, Hebrew,
+ * Arabic, and digits. It has no Devanagari, Thai or CJK glyphs: letters in those would be drawn as boxes.
+ */
+const DRAWABLE = /^(?:[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}\p{Script=Armenian}\p{Script=Georgian}\p{Script=Hebrew}\p{Script=Arabic}0-9]|\p{M})+$/u;
+
+/** Whether the shipped font has glyphs for these letters (else the silhouette is drawn). */
+export const canDrawLetters = (letters: string): boolean => DRAWABLE.test(letters);
 
 /** Letters drawn at this share of the placeholder's side. */
 const LETTER_SCALE = 0.4;
@@ -66,17 +77,26 @@ async function drawInitials(colour: number, size: number, letters: string): Prom
   })
     .png()
     .toBuffer({ resolveWithObject: true });
-  // Letters wider than the placeholder (two wide glyphs at small sizes) are scaled down to fit.
-  const fitted = text.info.width > size * 0.9 ? await sharp(text.data).resize({ width: Math.floor(size * 0.9) }).png().toBuffer() : text.data;
+  // Letters wider or taller than the placeholder (wide glyphs, stacked marks, small sizes) are scaled down to fit.
+  const room = Math.max(1, Math.floor(size * 0.9));
+  const fits = text.info.width <= room && text.info.height <= room;
+  const fitted = fits ? text.data : await sharp(text.data).resize({ width: room, height: room, fit: 'inside' }).png().toBuffer();
   return sharp(await background(colour, size).png().toBuffer()).composite([{ input: fitted, gravity: 'centre' }]);
 }
 
+const silhouette = (colour: number, size: number) =>
+  sharp(silhouetteSvg(PALETTE[colour]!), { density: Math.max(72, Math.ceil((72 * size) / 100)) }).resize(size, size);
+
 async function draw(colour: number, size: number, format: Format, style: PlaceholderStyle): Promise<Buffer> {
-  let image: sharp.Sharp;
-  if (style.kind === 'initials') image = await drawInitials(colour, size, style.letters);
-  else if (style.kind === 'blank') image = background(colour, size);
-  else image = sharp(silhouetteSvg(PALETTE[colour]!), { density: Math.max(72, Math.ceil((72 * size) / 100)) }).resize(size, size);
-  return encode(image, format).toBuffer();
+  if (style.kind === 'initials') {
+    try {
+      return await encode(await drawInitials(colour, size, style.letters), format).toBuffer();
+    } catch {
+      // Letters Pango could not lay out within the placeholder: the silhouette, never a 500.
+      return encode(silhouette(colour, size), format).toBuffer();
+    }
+  }
+  return encode(style.kind === 'blank' ? background(colour, size) : silhouette(colour, size), format).toBuffer();
 }
 
 /** The part of the ETag that names the style. */
@@ -86,19 +106,23 @@ function styleTag(style: PlaceholderStyle): string {
   return `i${Buffer.from(style.letters).toString('hex')}-`;
 }
 
-export function createPlaceholders(): Placeholders {
+/** `slots`: the sharp slots renders take, so placeholder draws share their bound. */
+export function createPlaceholders(slots: SharpSlots): Placeholders {
   // Silhouettes and blanks: at most 2 x PALETTE x SIZES x FORMATS entries, bounded by construction.
   const drawn = new Map<string, Promise<PlaceholderImage>>();
   const initials = new LRUCache<string, Promise<PlaceholderImage>>({ max: MAX_INITIALS_DRAWN });
+  const place = (chatId: string, size: number, format: Format, style: PlaceholderStyle) => {
+    const colour = paletteIndex(chatId);
+    const tag = styleTag(style);
+    return { colour, tag, key: `${tag}${colour}:${size}:${format}`, cache: style.kind === 'initials' ? initials : drawn };
+  };
   return {
+    wouldDraw: (chatId, size, format, style = SILHOUETTE) => style.kind === 'initials' && !initials.has(place(chatId, size, format, style).key),
     get(chatId, size, format, style = SILHOUETTE) {
-      const colour = paletteIndex(chatId);
-      const tag = styleTag(style);
-      const key = `${tag}${colour}:${size}:${format}`;
-      const cache = style.kind === 'initials' ? initials : drawn;
+      const { colour, tag, key, cache } = place(chatId, size, format, style);
       let image = cache.get(key);
       if (!image) {
-        image = draw(colour, size, format, style).then((body) => ({ body, etag: placeholderEtag(colour, size, format, tag) }));
+        image = slots.run(() => draw(colour, size, format, style)).then((body) => ({ body, etag: placeholderEtag(colour, size, format, tag) }));
         image.catch(() => cache.delete(key));
         cache.set(key, image);
       }

@@ -1,5 +1,5 @@
 import { badRequest } from '../errors';
-import { SILHOUETTE, type PlaceholderStyle } from './placeholder';
+import { canDrawLetters, SILHOUETTE, type PlaceholderStyle } from './placeholder';
 import { CHAT_ID_RULE } from './chat-id';
 import { requirePublicId, type PublicIds } from '../ids/public-id';
 import { isOpaqueId } from '../ids/opaque-id';
@@ -30,13 +30,27 @@ const PLACEHOLDER_CHOICES = ['mp', 'initials', 'blank', '404'] as const;
 /** Letters (any script) and digits, one grapheme at a time. */
 const graphemes = (s: string) => [...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(s)].map((g) => g.segment);
 const isLetter = (g: string) => /^[\p{L}\p{N}]/u.test(g);
+/** Marks a letter may carry when drawn (a letter with a dozen stacked accents is not an initial). */
+const MAX_MARKS = 2;
+const trimMarks = (g: string) => {
+  let marks = 0;
+  return [...g].filter((c) => !/\p{M}/u.test(c) || ++marks <= MAX_MARKS).join('');
+};
 
-/** Up to two letters: `initials=` as given, or the first letters of the first and last words of `name=`. */
+/**
+ * Up to two letters: `initials=` as given, or the first letters of the first and last words of `name=`;
+ * counted after case mapping (`ßß` is `SS`, not `SSSS`), each with at most two combining marks.
+ */
 export function initialsOf(name: string | undefined, initials: string | undefined): string {
-  if (initials !== undefined) return graphemes(initials).filter(isLetter).slice(0, 2).join('').toUpperCase();
-  const words = (name ?? '').split(/[\s\p{P}\p{S}]+/u).filter((w) => w && isLetter(graphemes(w)[0]!));
-  const firsts = words.map((w) => graphemes(w)[0]!);
-  return (firsts.length > 1 ? firsts[0]! + firsts[firsts.length - 1]! : (firsts[0] ?? '')).toUpperCase();
+  let letters: string[];
+  if (initials !== undefined) {
+    letters = graphemes(initials).filter(isLetter);
+  } else {
+    const words = (name ?? '').split(/[\s\p{P}\p{S}]+/u).filter((w) => w && isLetter(graphemes(w)[0]!));
+    const firsts = words.map((w) => graphemes(w)[0]!);
+    letters = firsts.length > 1 ? [firsts[0]!, firsts[firsts.length - 1]!] : firsts;
+  }
+  return graphemes(letters.slice(0, 2).join('').toUpperCase()).slice(0, 2).map(trimMarks).join('');
 }
 
 function single(params: URLSearchParams, name: string): string | undefined {
@@ -60,7 +74,8 @@ function parsePlaceholder(params: URLSearchParams): { style: PlaceholderStyle; n
   if (d === 'blank') return { style: { kind: 'blank' }, notFound: false };
   if (d === '404') return { style: SILHOUETTE, notFound: true };
   const letters = d === 'initials' ? initialsOf(name, initials) : '';
-  return { style: letters ? { kind: 'initials', letters } : SILHOUETTE, notFound: false };
+  // Letters the shipped font has no glyphs for would be boxes: the silhouette instead.
+  return { style: letters && canDrawLetters(letters) ? { kind: 'initials', letters } : SILHOUETTE, notFound: false };
 }
 const INFO_QUERY_PARAMS = new Set(['size', 'sig', 'exp']);
 

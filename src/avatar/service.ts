@@ -8,7 +8,7 @@ import type { JobWaiter, RenderOutcome } from '../queue/job-waiter';
 import { AppError } from '../errors';
 import { avatarEtag } from './etag';
 import { renderKey } from '../queue/jobs';
-import type { Placeholders } from './placeholder';
+import { SILHOUETTE, type Placeholders } from './placeholder';
 import type { AvatarRequest } from './request';
 import {
   answerCacheControl,
@@ -104,29 +104,48 @@ export function createAvatarService({ store, memory, waiter, placeholders, limit
   // answer refreshes again); BullMQ's deduplication id dedupes across processes.
   const refreshing = new LRUCache<string, true>({ max: 10_000, ttl: 30_000 });
 
-  async function placeholder(req: AvatarRequest, status: AvatarStatus, cache: CacheState, control: string): Promise<AvatarResponse> {
+  const wouldDraw = (req: AvatarRequest) => placeholders.wouldDraw(req.chatId, req.size, req.format, req.placeholder);
+  /** The request with the silhouette for its placeholder: what is shown when its initials may not be drawn. */
+  const silhouetted = (req: AvatarRequest): AvatarRequest => ({ ...req, placeholder: SILHOUETTE });
+
+  /**
+   * The placeholder image for a request. Initials not drawn yet are a render: counted against the client's
+   * render budget (refused: 429 with the silhouette, nothing drawn); with no client to count (`clientIp`
+   * undefined: Redis is down), the silhouette.
+   */
+  async function placeholder(req: AvatarRequest, status: AvatarStatus, cache: CacheState, control: string, clientIp: string | undefined): Promise<AvatarResponse> {
     if (req.fallback404) return notFoundResponse(req, status, cache, control, options.staticHeaders);
-    const image = await placeholders.get(req.chatId, req.size, req.format, req.placeholder);
+    let shown = req;
+    if (wouldDraw(req)) {
+      if (clientIp === undefined) shown = silhouetted(req);
+      else {
+        const retryAfter = await limits.render.take(clientIp);
+        if (retryAfter > 0) return rateLimited(req, 'render', retryAfter);
+      }
+    }
+    const image = await placeholders.get(shown.chatId, shown.size, shown.format, shown.placeholder);
     return imageResponse(req, image.body, image.etag, status, cache, control, options.staticHeaders);
   }
 
   /** Nothing to show yet: a placeholder browsers must not keep. */
-  const unresolved = (req: AvatarRequest, missing: 'pending' | 'error', cache: CacheState) => placeholder(req, missing, cache, cacheControl(0));
+  const unresolved = (req: AvatarRequest, missing: 'pending' | 'error', cache: CacheState, clientIp: string | undefined) =>
+    placeholder(req, missing, cache, cacheControl(0), clientIp);
 
-  /** 429 for a client that causes too much work; the body is still an image for an <img>. */
+  /** 429 for a client that causes too much work; the body is still an image for an <img> (never a new draw). */
   async function rateLimited(req: AvatarRequest, kind: BudgetKind, retryAfter: number): Promise<AvatarResponse> {
     const headers = { 'Retry-After': String(retryAfter) };
-    const what = kind === 'miss' ? 'uncached avatars' : 'new sizes or formats';
+    const what = kind === 'miss' ? 'uncached avatars' : 'new sizes, formats or initials';
     if (req.fallback404) throw new AppError(429, 'rate_limited', `too many ${what} requested; retry later`, headers);
-    const image = await placeholders.get(req.chatId, req.size, req.format, req.placeholder);
+    const shown = wouldDraw(req) ? silhouetted(req) : req;
+    const image = await placeholders.get(shown.chatId, shown.size, shown.format, shown.placeholder);
     const response = imageResponse(req, image.body, image.etag, 'rate-limited', 'MISS', cacheControl(0), options.staticHeaders);
     return { ...response, statusCode: 429, headers: mergeHeaders(response.headers, { 'retry-after': String(retryAfter) }) };
   }
 
   /** The answer's placeholder; browsers may keep it no longer than the answer behind it is fresh. */
-  async function negative(req: AvatarRequest, cacheKey: string, meta: ServedAnswer, cache: CacheState): Promise<AvatarResponse> {
-    const response = await placeholder(req, meta.status, cache, answerCacheControl(meta, clock(), options, req.exp));
-    if (meta.freshUntil > clock()) memory.remember(cacheKey, req.chatId, response, meta);
+  async function negative(req: AvatarRequest, cacheKey: string, meta: ServedAnswer, cache: CacheState, clientIp: string | undefined): Promise<AvatarResponse> {
+    const response = await placeholder(req, meta.status, cache, answerCacheControl(meta, clock(), options, req.exp), clientIp);
+    if (meta.freshUntil > clock() && response.statusCode !== 429) memory.remember(cacheKey, req.chatId, response, meta);
     return response;
   }
 
@@ -165,7 +184,7 @@ export function createAvatarService({ store, memory, waiter, placeholders, limit
   /** Redis down or unreachable: never a 500 or a hung request for an <img>. */
   function failed(req: AvatarRequest, err: Error, log?: Logger): Promise<AvatarResponse> {
     unavailable(req, err, log);
-    return unresolved(req, 'error', 'MISS');
+    return unresolved(req, 'error', 'MISS', undefined);
   }
 
   function refreshInBackground(chatId: string, meta: ServedAnswer, log: Logger): void {
@@ -221,11 +240,11 @@ export function createAvatarService({ store, memory, waiter, placeholders, limit
     const answer = await answerFor(req, context, waitLeft, wanted);
     if ('missing' in answer) {
       if (answer.missing === 'rate-limited') return rateLimited(req, 'miss', answer.retryAfter!);
-      return unresolved(req, answer.missing, answer.cache);
+      return unresolved(req, answer.missing, answer.cache, clientIp);
     }
     const { meta, read } = answer;
     let { cache } = answer;
-    if (meta.status !== 'ok') return negative(req, cacheKey, meta, cache);
+    if (meta.status !== 'ok') return negative(req, cacheKey, meta, cache, clientIp);
 
     let variant = read.variant;
     if (!variant) {
@@ -234,7 +253,7 @@ export function createAvatarService({ store, memory, waiter, placeholders, limit
       const { retryAfter, outcome } = await admitted('render', renderKey(job), waiter.isRendering(job), clientIp, () => waiter.render(job, waitLeft()));
       // Rendered here: the bytes just stored; else whatever the render job (or another process) stored.
       variant = typeof outcome === 'object' ? outcome.bytes : (await store.read(req.chatId, wanted)).variant;
-      if (!variant) return outcome ? unresolved(req, missingAfter(outcome), cache) : rateLimited(req, 'render', retryAfter);
+      if (!variant) return outcome ? unresolved(req, missingAfter(outcome), cache, clientIp) : rateLimited(req, 'render', retryAfter);
     }
 
     return avatarResponse(req, cacheKey, meta, variant, cache);
@@ -260,7 +279,8 @@ export function createAvatarService({ store, memory, waiter, placeholders, limit
       const { meta, variant } = read;
       if (!meta || meta.freshUntil <= clock() || (meta.status === 'ok' && !variant)) return { read };
       recent?.touch(req.chatId);
-      if (meta.status !== 'ok') return { response: await negative(req, cacheKey, meta, 'HIT') };
+      // Initials to draw are work with a budget: the request goes on with its client's address (serve).
+      if (meta.status !== 'ok') return wouldDraw(req) ? { read } : { response: await negative(req, cacheKey, meta, 'HIT', undefined) };
       return { response: avatarResponse(req, cacheKey, meta, variant!, 'HIT') };
     },
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { spawnService } from '../helpers/service-process';
-import { fakeUpstreamEnv, startFakes, startStack, type Stack } from '../helpers/stack';
+import { fakeUpstreamEnv, ManualClock, startFakes, startStack, type Stack } from '../helpers/stack';
 import { errorOf, get } from '../helpers/http';
 
 /** How much an image varies: 0 for a flat colour. */
@@ -43,6 +43,21 @@ describe('?d= placeholders', () => {
     // Without a name or letters, initials fall back to the silhouette.
     const none = await get(stack.url, '/avatar/11009100001.webp?d=initials');
     expect(none.headers['etag']).toBe((await get(stack.url, '/avatar/11009100001.webp')).headers['etag']);
+  });
+
+  it('initials never end in a 500: stacked marks fit, ßß is SS, scripts the font lacks get the silhouette', async () => {
+    const silhouette = (await get(stack.url, '/avatar/11009100001.png?size=32')).headers['etag'];
+    const stacked = await get(stack.url, `/avatar/11009100001.png?size=32&d=initials&initials=${encodeURIComponent(`A${'\u0301'.repeat(12)}`)}`);
+    expect(stacked.status).toBe(200);
+    expect(await sharp(stacked.body as Buffer).metadata()).toMatchObject({ width: 32, height: 32 });
+    expect(stacked.headers['etag']).not.toBe(silhouette);
+    const eszett = await get(stack.url, `/avatar/11009100001.png?size=32&d=initials&initials=${encodeURIComponent('ßß')}`);
+    expect(eszett.headers['etag']).toBe((await get(stack.url, '/avatar/11009100001.png?size=32&d=initials&initials=SS')).headers['etag']);
+    for (const name of ['राहुल शर्मा', 'สมชาย ใจดี', '李 小龍']) {
+      const res = await get(stack.url, `/avatar/11009100001.png?size=32&d=initials&name=${encodeURIComponent(name)}`);
+      expect(res.status).toBe(200);
+      expect(res.headers['etag']).toBe(silhouette);
+    }
   });
 
   it('d=404 answers 404 like fallback=404; a contact with a picture shows it whatever d says', async () => {
@@ -103,4 +118,27 @@ describe('initials on a machine without fonts', () => {
       await fakes.close();
     }
   });
+});
+
+describe('new initials are renders: RENDER_RATE_PER_MIN counts them, cached ones are free', () => {
+  it('past the budget a request gets 429 with the silhouette and nothing is drawn', async () => {
+    const limited = await startStack({ env: { RENDER_RATE_PER_MIN: '3', TRUST_PROXY: 'true' }, clock: new ManualClock().now });
+    try {
+      limited.green.set('11009100010@c.us', { kind: 'no-avatar' });
+      const from = { 'X-Forwarded-For': '203.0.113.7' };
+      const ask = (letters: string) => get(limited.url, `/avatar/11009100010.avif?size=640&d=initials&initials=${letters}`, from);
+      const silhouette = (await get(limited.url, '/avatar/11009100010.avif?size=640', from)).headers['etag'];
+      for (const letters of ['AB', 'CD', 'EF']) expect((await ask(letters)).status).toBe(200);
+      const refused = await ask('GH');
+      expect(refused.status).toBe(429);
+      expect(refused.headers['retry-after']).toBeDefined();
+      expect(refused.headers['etag']).toBe(silhouette);
+      // Drawn before: free, however often.
+      for (let i = 0; i < 5; i++) expect((await ask('AB')).status).toBe(200);
+      // Another client has a budget of its own.
+      expect((await get(limited.url, '/avatar/11009100010.avif?size=640&d=initials&initials=GH', { 'X-Forwarded-For': '203.0.113.8' })).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  }, 60_000);
 });

@@ -1,4 +1,5 @@
 import { initialsOf } from '../../src/avatar/request';
+import { canDrawLetters } from '../../src/avatar/placeholder';
 
 describe('initialsOf', () => {
   it.each([
@@ -15,5 +16,16 @@ describe('initialsOf', () => {
     [undefined, 'ψω!', 'ΨΩ'],
     [undefined, 'abc', 'AB'],
     ['Jane Doe', 'x', 'X'],
+    // Counted after case mapping; at most two combining marks a letter.
+    [undefined, 'ßß', 'SS'],
+    ['ßa ßb', undefined, 'SS'],
+    [undefined, `A${'\u0301'.repeat(12)}`, 'A\u0301\u0301'],
   ])('name=%j initials=%j -> %j', (name, initials, expected) => expect(initialsOf(name, initials)).toBe(expected));
+});
+
+describe('canDrawLetters', () => {
+  it.each([['JD', true], ['ОП', true], ['ΨΩ', true], ['Աբ', true], ['אב', true], ['42', true], ['É', true], ['李小', false], ['कख', false], ['กข', false]])(
+    '%j -> %s (the shipped font has the glyphs)',
+    (letters, drawable) => expect(canDrawLetters(letters)).toBe(drawable),
+  );
 });
