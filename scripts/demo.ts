@@ -5,7 +5,7 @@
 import { Redis } from 'ioredis';
 import { ConfigError, loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
-import { startRuntime } from '../src/runtime';
+import { PortInUseError, startRuntime } from '../src/runtime';
 import { fakeUpstreamEnv } from '../test/helpers/stack';
 import { DEMO_CHATTING, DEMO_CONTACTS, demoNotifications, startDemoUpstream } from './demo-upstream';
 
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   if (!(await redisAnswers(redisUrl))) {
     process.stderr.write(
-      `avatar-cdn demo: Redis does not answer at ${redisUrl}; start it with: redis-server --daemonize yes --port 6379 --save "" --appendonly no\n`,
+      `avatar-cdn demo: Redis does not answer at ${redisUrl}; start it with: redis-server --daemonize yes --port ${new URL(redisUrl).port || 6379} --save "" --appendonly no (or set REDIS_URL)\n`,
     );
     process.exit(1);
   }
@@ -60,7 +60,15 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const logger = createLogger(config.logLevel);
-  const runtime = await startRuntime(config, 'all', logger);
+  let runtime;
+  try {
+    runtime = await startRuntime(config, 'all', logger);
+  } catch (err) {
+    if (!(err instanceof PortInUseError)) throw err;
+    process.stderr.write(`avatar-cdn demo: port ${err.port} is already in use; run it on another: PORT=3100 npm run demo\n`);
+    await upstream.close();
+    process.exit(1);
+  }
   const base = runtime.url.replace('127.0.0.1', 'localhost');
   const webhookToken = config.greenApi.webhookToken!;
   // What Green API would post when someone writes to the instance: that contact's avatar is warm before a page asks.

@@ -90,10 +90,11 @@ function requestLogging(logger: Logger): RequestHandler {
       return id;
     },
     customLogLevel: (req, res, err) => {
+      // Probes and scrapes come every few seconds; a failing /readyz is already the outage log's line, a
+      // failing scrape the scraper's.
+      if (QUIET_PATHS.has((req.url ?? '').split('?')[0]!)) return 'silent';
       if (err || res.statusCode >= 500) return 'error';
       if (res.statusCode >= 400) return 'warn';
-      // Probes and scrapes come every few seconds: only their failures are worth a line.
-      if (QUIET_PATHS.has((req.url ?? '').split('?')[0]!)) return 'silent';
       return res.getHeader('x-cache') === 'HIT' || res.statusCode === 304 ? 'silent' : 'info';
     },
     serializers: {
@@ -123,6 +124,10 @@ export function createApp({ avatars, info, store, batches, queues, readiness, me
   app.use(requestMetrics(metrics));
   app.use(requestLogging(logger));
   app.use(healthRouter(readiness, metrics, { metricsHere }));
+  // Browsers ask every origin for one: an empty answer they may keep, not a JSON 404 in every log.
+  app.get('/favicon.ico', (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=86400').status(204).end();
+  });
   app.get('/openapi.json', (_req, res) => {
     res.set('Cache-Control', 'no-cache').json(openApiDocument);
   });

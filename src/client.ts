@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { MAX_SIZE, snapSize } from './avatar/variant';
 import { parseChatId } from './avatar/chat-id';
-import { makeOpaqueId } from './ids/opaque-id';
+import { isOpaqueId, makeOpaqueId } from './ids/opaque-id';
 
 /**
  * `avatar-cdn/client`: avatar URLs for Node back ends, signed when a key is given. No dependencies (the size set
@@ -20,7 +20,7 @@ export type AvatarFormat = 'webp' | 'avif' | 'png' | 'jpg' | 'jpeg' | 'json';
 
 export interface AvatarUrlOptions {
   size?: number;
-  /** The file's extension; none: the service negotiates from Accept. */
+  /** The file's extension (`json`: the JSON info); none: the service negotiates the image format from Accept. */
   format?: AvatarFormat;
   /** The placeholder for contacts with no picture: `mp` (default), `initials`, `blank`, `404`. */
   d?: 'mp' | 'initials' | 'blank' | '404';
@@ -29,7 +29,7 @@ export interface AvatarUrlOptions {
   initials?: string;
   /**
    * The id key (the first of ID_KEYS): the URL names the contact by its opaque id (`p-<token>`, see
-   * src/ids/opaque-id.ts), never by its number. `id` must then be a phone number, group id or chatId.
+   * src/ids/opaque-id.ts), never by its number.
    */
   idKey?: string;
   /** The signing key (the first of SIGNING_KEYS); without it the URL is unsigned. */
@@ -51,7 +51,9 @@ export function sign(key: string, target: string): string {
 
 /** `/avatar/<id>.<format>?...&sig=...` below `base` (an origin such as `https://avatars.example.com`, or ''). */
 export function avatarUrl(base: string, id: string, options: AvatarUrlOptions = {}): string {
-  const urlId = options.idKey ? opaqueIdOf(options.idKey, id) : id;
+  // A URL for an id the service refuses would only be a 400 later: say so now.
+  if (!parseChatId(id) && !isOpaqueId(id)) throw new TypeError(`"${id.slice(0, 64)}" is not a phone number, group id, chatId or opaque id`);
+  const urlId = options.idKey && !isOpaqueId(id) ? opaqueIdOf(options.idKey, id) : id;
   const file = options.format ? `${urlId}.${options.format}` : urlId;
   const params = new URLSearchParams();
   if (options.size !== undefined) params.set('size', String(options.size));

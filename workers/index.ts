@@ -154,7 +154,12 @@ export function startWorkers({ config, connection, cache, greenApi, slots, store
     resolveHere: inPlace.bounded(4 * config.worker.concurrency, createResolveHere({ resolveOnce, attempts: config.jobs.attempts, reportFailure })),
     ready: Promise.all(workers.map((w) => w.waitUntilReady())).then(() => undefined),
     async close(timeoutMs) {
-      if (!(await settleWithin(Promise.all([...workers.map((w) => w.close()), inPlace.idle()]), timeoutMs))) {
+      // Without Redis no job can finish (nor fail): waiting for them would only hold the shutdown for nothing.
+      // (No wait at all: a start that failed.)
+      if (connection.status !== 'ready' || timeoutMs === 0) {
+        if (timeoutMs > 0) logger.info('shutdown: Redis is unreachable, so no job can finish; closing the workers now (their locks expire and other workers take them up)');
+        await settleWithin(Promise.all(workers.map((w) => w.close(true))), 1000);
+      } else if (!(await settleWithin(Promise.all([...workers.map((w) => w.close()), inPlace.idle()]), timeoutMs))) {
         logger.warn({ timeoutMs }, 'shutdown: jobs still running after SHUTDOWN_TIMEOUT_MS; closing anyway (other workers take them up)');
         await settleWithin(Promise.all(workers.map((w) => w.close(true))), 1000);
       }

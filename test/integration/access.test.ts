@@ -74,7 +74,7 @@ describe('signed URLs (SIGNING_KEY)', () => {
 });
 
 describe('the signature, exactly as the README specifies it', () => {
-  it('matches the test vector', () => {
+  it('matches the test vector', async () => {
     // key, path and query -> sig, as printed in the README's "Signed URLs" section.
     const key = 'example-signing-key-0123456789';
     const target = canonicalTarget('11001234567.webp', new URLSearchParams('size=64&name=Jane%20Doe&d=initials&exp=1893456000'));
@@ -82,6 +82,13 @@ describe('the signature, exactly as the README specifies it', () => {
     expect(sign(key, target)).toBe(README_VECTOR_SIG);
     const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
     expect(readme).toContain(key);
+    // npm run sign reproduces it, every signed parameter included.
+    const { stdout } = await promisify(execFile)(
+      path.join(path.resolve(__dirname, '../..'), 'node_modules/.bin/tsx'),
+      ['scripts/sign.ts', '11001234567', '--size', '64', '--format', 'webp', '--d', 'initials', '--name', 'Jane Doe', '--exp', '1893456000', '--key', key],
+      { cwd: path.resolve(__dirname, '../..') },
+    );
+    expect(stdout.trim().endsWith(`sig=${README_VECTOR_SIG}`)).toBe(true);
     expect(readme).toContain(target);
     expect(readme).toContain(README_VECTOR_SIG);
   });

@@ -64,6 +64,12 @@ describe('bad input: 400 with a JSON error and no upstream call', () => {
     expect(res.headers['cache-control']).toBe('no-store');
   });
 
+  it('answers a browser\'s /favicon.ico with an empty 204 it may keep', async () => {
+    const res = await request(stack.url).get('/favicon.ico');
+    expect(res.status).toBe(204);
+    expect(res.headers['cache-control']).toBe('public, max-age=86400');
+  });
+
   it('gives an avatar route\'s errors the CORS headers and no-store', async () => {
     const res = await get(stack.url, '/avatar/123.webp', { Origin: 'https://app.example.com' });
     expect(res.status).toBe(400);

@@ -107,7 +107,12 @@ describeWithRedis('starting and stopping around Redis outages', () => {
     const { code, ms } = await exitWithin(s, 2000 + 8000);
     expect(code).toBe(0);
     expect(ms).toBeLessThan(2000 + 5000);
-    expectOnlyJsonLines(s);
+    const lines = expectOnlyJsonLines(s);
+    // No job could run without Redis: the workers are closed at once, not after SHUTDOWN_TIMEOUT_MS.
+    expect(lines.some((l) => /Redis is unreachable, so no job can finish/.test(String(l.msg)))).toBe(true);
+    expect(lines.some((l) => /jobs still running/.test(String(l.msg)))).toBe(false);
+    // A failing /readyz is the outage log's line, not an error with a stack per probe.
+    expect(lines.filter((l) => JSON.stringify(l.req ?? '').includes('/readyz'))).toHaveLength(0);
   }, 60_000);
 
   it('does not wait for a slow job longer than SHUTDOWN_TIMEOUT_MS, and a second signal exits at once', async () => {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { avatarUrl } from '../../src/client';
+import { avatarUrl, canonicalTarget, sign } from '../../src/client';
 import { makeOpaqueId } from '../../src/ids/opaque-id';
 import { errorOf, get } from '../helpers/http';
 import { startStack, type Stack } from '../helpers/stack';
@@ -128,7 +128,8 @@ describe('opaque ids with signing and PUBLIC_IDS=opaque', () => {
     ['a number without extension', '/avatar/11000000812'],
     ['the JSON of a number', '/avatar/11000000812.json'],
   ])('refuses %s before any upstream call (400 opaque_id_required)', async (_name, url) => {
-    const signed = avatarUrl('', url.slice('/avatar/'.length), { key: SIGNING_KEY });
+    const file = url.slice('/avatar/'.length);
+    const signed = `${url}?sig=${sign(SIGNING_KEY, canonicalTarget(file, new URLSearchParams()))}`;
     const res = await get(stack.url, signed);
     expect(res.status).toBe(400);
     expect(errorOf(res).code).toBe('opaque_id_required');
