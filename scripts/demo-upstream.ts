@@ -19,7 +19,7 @@ export const DEMO_CONTACTS = [
   { id: '11001234567', label: 'has a picture' },
   { id: '11005550124', label: 'changes its picture at each lookup' },
   { id: '120363043968066561@g.us', label: 'a group with a picture' },
-  { id: '11002345678', label: 'on WhatsApp, no picture' },
+  { id: '11002345678', label: 'on WhatsApp without a picture' },
   { id: '6591234567', label: 'picture hidden (privacy settings)' },
   { id: '6281234567890', label: 'not on WhatsApp' },
 ] as const;

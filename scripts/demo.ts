@@ -52,7 +52,7 @@ async function main(): Promise<void> {
       ADMIN_TOKEN: adminToken,
       GREENAPI_WEBHOOK_TOKEN: process.env.GREENAPI_WEBHOOK_TOKEN ?? DEMO_WEBHOOK_TOKEN,
       DEMO_PAGE: 'true',
-      DEMO_CONTACTS: DEMO_CONTACTS.map((c) => c.id).join(','),
+      DEMO_CONTACTS: DEMO_CONTACTS.map((c) => `${c.id}=${c.label}`).join(','),
     });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;

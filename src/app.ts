@@ -19,7 +19,7 @@ import { QUEUE_DASHBOARD_PATH, queueDashboard } from './routes/admin';
 import { warmRouter, type ContactLists } from './routes/warm';
 import { greenApiWebhookRouter } from './routes/greenapi-webhook';
 import type { NotificationHandler } from './greenapi/notifications';
-import { contactsAdminRouter } from './routes/contacts-admin';
+import { contactsAdminRouter, createRefreshContact } from './routes/contacts-admin';
 import { demoPageRouter } from './routes/demo-page';
 import type { AvatarQueues } from './queue/queues';
 import { adminOnly } from './security/admin-auth';
@@ -117,6 +117,7 @@ function requestMetrics(metrics: Metrics): RequestHandler {
 /** Builds the Express app without listening (tests hand it to supertest). */
 export function createApp({ avatars, info, store, batches, queues, readiness, metrics, logger, defaultSize, defaultFormat, security, demoPage, metricsHere, cors, ids, refreshLimit, contacts, notifications }: AppDeps): Express {
   const app = express();
+  const refresh = createRefreshContact(queues, refreshLimit);
   app.disable('x-powered-by');
   app.set('etag', false);
   // Whether X-Forwarded-For is believed for req.ip (the per-client miss limit).
@@ -139,8 +140,8 @@ export function createApp({ avatars, info, store, batches, queues, readiness, me
   if (notifications) app.use(greenApiWebhookRouter(notifications.token, notifications.handle));
   app.use(QUEUE_DASHBOARD_PATH, admin, queueDashboard(queues));
   app.use('/v1/avatars', admin);
-  app.use(contactsAdminRouter(store, queues, refreshLimit));
-  if (demoPage) app.use(demoPageRouter(demoPage.contacts, { signingKey: security.signingKeys?.[0], ids }));
+  app.use(contactsAdminRouter(store, refresh));
+  if (demoPage) app.use(demoPageRouter(demoPage.contacts, { signingKey: security.signingKeys?.[0], ids }, refresh));
   app.use((_req, res) => {
     res.status(404).set('Cache-Control', 'no-store').json(errorBody('not_found', 'no such route'));
   });

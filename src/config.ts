@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FORMATS, SIZES, type Format } from './avatar/variant';
+import { parseChatId } from './avatar/chat-id';
 import type { RedisTarget } from './redis';
 
 /**
@@ -136,7 +137,11 @@ const schema = z.object({
   EVENTS_STREAM_MAX: int(1).default(10_000),
 
   DEMO_PAGE: bool.default(false),
-  DEMO_CONTACTS: csv.default([]),
+  // `id` or `id=label` (what the demo page says the contact is), comma-separated.
+  DEMO_CONTACTS: z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .default([]),
 
   WORKER_CONCURRENCY: int(1, 256).default(4),
   RENDER_CONCURRENCY: int(1, 64).default(4),
@@ -225,7 +230,7 @@ export interface Config {
     webhook?: { url: string; secret: string; timeoutMs: number };
   };
   /** GET / shows these contacts' avatars and a lookup box; off by default (an open lookup box is an oracle). */
-  demoPage?: { contacts: string[] };
+  demoPage?: { contacts: { id: string; label?: string }[] };
   defaultSize: number;
   defaultFormat: Format;
   memoryCache: { maxBytes: number; ttlMs: number };
@@ -269,6 +274,13 @@ function parseTrustProxy(value: string): boolean | number | string {
   if (value === 'false') return false;
   if (/^\d+$/.test(value)) return Number(value);
   return value;
+}
+
+/** One DEMO_CONTACTS entry: `id` or `id=label` (a label without commas). */
+function demoContact(entry: string): { id: string; label?: string } {
+  const [id, ...label] = entry.split('=');
+  if (!parseChatId(id!.trim())) throw new ConfigError(`DEMO_CONTACTS is invalid: "${id!.trim().slice(0, 64)}" is not a phone number, group id or chatId (entries are id or id=label, comma-separated)`);
+  return label.length > 0 ? { id: id!.trim(), label: label.join('=').trim() } : { id: id!.trim() };
 }
 
 export function loadConfig(env: Env): Config {
@@ -355,7 +367,7 @@ export function loadConfig(env: Env): Config {
       streamMax: e.EVENTS_STREAM_MAX,
       webhook: e.WEBHOOK_URL ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET!, timeoutMs: e.WEBHOOK_TIMEOUT_MS } : undefined,
     },
-    demoPage: e.DEMO_PAGE ? { contacts: e.DEMO_CONTACTS } : undefined,
+    demoPage: e.DEMO_PAGE ? { contacts: e.DEMO_CONTACTS.map(demoContact) } : undefined,
     defaultSize: e.DEFAULT_SIZE,
     defaultFormat: e.DEFAULT_FORMAT,
     memoryCache: { maxBytes: e.MEMORY_CACHE_MB * 1024 * 1024, ttlMs: e.MEMORY_CACHE_TTL_MS },

@@ -252,6 +252,17 @@ export const openApiDocument = {
     '/openapi.json': {
       get: { summary: 'This document', responses: { 200: json({ type: 'object' }, 'OpenAPI 3.1') } },
     },
+    '/demo/refresh': {
+      post: {
+        summary: "The demo page's \"Look up again\" (DEMO_PAGE=true only): a forced lookup of one of DEMO_CONTACTS",
+        parameters: [{ name: 'id', in: 'query', required: true, schema: { type: 'string' } }],
+        responses: {
+          202: json({ type: 'object', required: ['chatId', 'refresh'], properties: { chatId: { type: 'string' }, refresh: { const: 'queued' } } }, 'Queued'),
+          403: error('Not one of DEMO_CONTACTS (not_a_demo_contact)'),
+          429: error('More than REFRESH_RATE_PER_MIN refreshes this minute', { 'Retry-After': header('Seconds') }),
+        },
+      },
+    },
     '/demo/urls': {
       get: {
         summary: "The demo page's lookup box (DEMO_PAGE=true only): an id as people type it, normalised, with the URLs to fetch (signed when signing is on)",

@@ -1,5 +1,6 @@
 import { Router } from 'express';
-import { requireChatId } from '../avatar/chat-id';
+import { parseChatId, requireChatId } from '../avatar/chat-id';
+import type { RefreshContact } from './contacts-admin';
 import { avatarUrl } from '../client';
 import { AppError, badRequest } from '../errors';
 import type { PublicIds } from '../ids/public-id';
@@ -32,6 +33,12 @@ interface DemoUrls {
   image: string;
   sizes: Record<string, string>;
   formats: Record<string, string>;
+}
+
+/** A contact the page shows, with what the demo says it is (`DEMO_CONTACTS=id=label,...`). */
+export interface DemoContact {
+  id: string;
+  label?: string;
 }
 
 /** How the page's server makes URLs: signed with the first signing key, opaque ids with ID_KEYS. */
@@ -79,6 +86,8 @@ const STYLE = `
   .lookup input { flex: 1 1 12rem; min-width: 0; font-size: 1rem; padding: .5rem .75rem; border: 1px solid #cbd2d9; border-radius: .5rem; }
   .lookup button { font-size: 1rem; padding: .5rem 1rem; border: 0; border-radius: .5rem; background: #2680c2; color: #fff; cursor: pointer; }
   .answer { display: flex; gap: 1rem; align-items: center; margin-top: .75rem; min-height: 1.5rem; }
+  .about { font-size: .8rem; color: #52606d; margin: .1rem 0 0; font-style: italic; }
+  button.again { font-size: .8rem; padding: .25rem .6rem; border: 1px solid #cbd2d9; border-radius: .5rem; background: #fff; cursor: pointer; }
   .error { color: #ab091e; }
   code { background: #e4e7eb; padding: 0 .25rem; border-radius: .25rem; overflow-wrap: anywhere; }
 `;
@@ -106,6 +115,7 @@ const SCRIPT = `
     card.querySelector('.cache').textContent = response.headers.get('X-Cache');
     card.querySelector('.ms').textContent = ms + ' ms';
     card.querySelector('.color').textContent = info.color;
+    card.querySelector('.etag').textContent = response.headers.get('ETag');
     card.dataset.status = status;
     // Blur-up: the JSON's placeholder first, the picture fades in over it.
     var blur = card.querySelector('.blur');
@@ -116,8 +126,39 @@ const SCRIPT = `
     img.src = urls.sizes['96'];
     card.querySelector('pre').textContent = snippet(urls);
   }
+  // A new picture under the same URL: the browser keeps the old one for max-age, so each image is fetched past
+  // its cache (which that also updates) and shown from the bytes.
+  async function reloadImages(card) {
+    await Promise.all([...card.querySelectorAll('img[data-src]')].map(async function (img) {
+      var blob = await (await fetch(img.dataset.src, { cache: 'reload' })).blob();
+      img.removeAttribute('srcset');
+      img.src = URL.createObjectURL(blob);
+      await img.decode();
+    }));
+  }
+  const pause = function (ms) { return new Promise(function (done) { setTimeout(done, ms); }); };
+  async function lookUpAgain(card, urls) {
+    var before = card.querySelector('.etag').textContent;
+    card.querySelector('.case').textContent = 'Looking up again...';
+    var res = await fetch('/demo/refresh?id=' + encodeURIComponent(urls.chatId), { method: 'POST' });
+    if (!res.ok) { card.querySelector('.case').textContent = (await res.json()).error.message; return; }
+    // The lookup runs in the background: ask (past every cache) until the ETag moves, for 10 s at most.
+    var etag = before;
+    for (var deadline = Date.now() + 10000; Date.now() < deadline && etag === before; await pause(300)) {
+      etag = (await fetch(urls.image, { cache: 'no-store' })).headers.get('ETag');
+    }
+    // The browser's own copies too (the card's image and JSON): a reload of the page shows the new picture.
+    await Promise.all([reloadImages(card), fetch(urls.image, { cache: 'reload' }), fetch(urls.json, { cache: 'reload' })]);
+    card.querySelector('.etag').textContent = etag;
+    card.querySelector('.case').textContent = etag !== before ? 'Changed its picture: new ETag' : 'Looked up again: no change';
+    card.dataset.changed = etag !== before ? 'yes' : 'no';
+  }
   document.querySelectorAll('.card').forEach(function (card) {
-    show(card, JSON.parse(card.dataset.urls)).catch(function (err) { card.querySelector('.case').textContent = 'Could not load: ' + err.message; });
+    var urls = JSON.parse(card.dataset.urls);
+    show(card, urls).catch(function (err) { card.querySelector('.case').textContent = 'Could not load: ' + err.message; });
+    card.querySelector('.again').addEventListener('click', function () {
+      lookUpAgain(card, urls).catch(function (err) { card.querySelector('.case').textContent = 'Could not look up: ' + err.message; });
+    });
   });
   var form = document.getElementById('lookup');
   form.addEventListener('submit', async function (event) {
@@ -151,21 +192,22 @@ const SCRIPT = `
   });
 `;
 
-export function renderDemoPage(contacts: string[], options: DemoUrlOptions): string {
+export function renderDemoPage(contacts: DemoContact[], options: DemoUrlOptions): string {
   const cards = contacts
-    .map((id) => {
+    .map(({ id, label }) => {
       const urls = urlsFor(id, options);
       return `<section class="card" data-urls="${escape(JSON.stringify(urls))}">
   <div class="head">
-    <div class="blur"><img alt="${escape(id)} 96px" width="96" height="96"></div>
+    <div class="blur"><img alt="${escape(id)} 96px" width="96" height="96" data-src="${escape(urls.sizes[96] ?? urls.image)}"></div>
     <div>
       <h2 class="case">Loading...</h2>
-      <div class="id">${escape(urls.chatId)}</div>
-      <p class="facts">X-Avatar-Status <b class="status"></b> · X-Cache <b class="cache"></b> · <b class="ms"></b> · colour <b class="color"></b></p>
+      <div class="id">${escape(urls.chatId)}</div>${label ? `\n      <p class="about">${escape(label)}</p>` : ''}
+      <p class="facts">X-Avatar-Status <b class="status"></b> · X-Cache <b class="cache"></b> · <b class="ms"></b> · colour <b class="color"></b> · ETag <b class="etag"></b></p>
+      <button class="again" type="button">Look up again</button>
     </div>
   </div>
-  <div class="row">${SIZES.map((size) => `<figure><img src="${escape(urls.sizes[size]!)}" srcset="${escape(urls.sizes[size]!)} 1x, ${escape(urls.sizes[Math.min(size * 2, 192)] ?? urls.sizes[192]!)} 2x" width="${size}" height="${size}" data-size="${size}" loading="lazy" alt="${escape(id)} webp ${size}px"><figcaption>${size}px</figcaption></figure>`).join('')}</div>
-  <div class="row">${FORMATS.map((format) => `<figure><img src="${escape(urls.formats[format]!)}" width="64" height="64" data-size="64" loading="lazy" alt="${escape(id)} ${format} 64px"><figcaption>${format}</figcaption></figure>`).join('')}</div>
+  <div class="row">${SIZES.map((size) => `<figure><img src="${escape(urls.sizes[size]!)}" data-src="${escape(urls.sizes[size]!)}" srcset="${escape(urls.sizes[size]!)} 1x, ${escape(urls.sizes[Math.min(size * 2, 192)] ?? urls.sizes[192]!)} 2x" width="${size}" height="${size}" data-size="${size}" loading="lazy" alt="${escape(id)} webp ${size}px"><figcaption>${size}px</figcaption></figure>`).join('')}</div>
+  <div class="row">${FORMATS.map((format) => `<figure><img src="${escape(urls.formats[format]!)}" data-src="${escape(urls.formats[format]!)}" width="64" height="64" data-size="64" loading="lazy" alt="${escape(id)} ${format} 64px"><figcaption>${format}</figcaption></figure>`).join('')}</div>
   <pre></pre>
 </section>`;
     })
@@ -197,12 +239,12 @@ ${cards}
 `;
 }
 
-export function demoPageRouter(contacts: string[], options: DemoUrlOptions): Router {
+export function demoPageRouter(contacts: DemoContact[], options: DemoUrlOptions, refresh: RefreshContact): Router {
   const page = renderDemoPage(contacts, options);
   const router = Router();
   router.get('/', (_req, res) => {
     res
-      .set('Content-Security-Policy', "default-src 'none'; img-src 'self' data:; connect-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action 'none'")
+      .set('Content-Security-Policy', "default-src 'none'; img-src 'self' data: blob:; connect-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action 'none'")
       // Revalidated on every visit: the page changes with the service.
       .set('Cache-Control', 'no-cache')
       .type('html')
@@ -210,7 +252,15 @@ export function demoPageRouter(contacts: string[], options: DemoUrlOptions): Rou
   });
   // The lookup box asks here: the id as typed, normalised, with the URLs to fetch (signed when signing is on).
   // With signing on, only the demo contacts: signing whatever is typed would make this page a signing oracle.
-  const demoChatIds = new Set(contacts.map((id) => requireChatId(id)));
+  const demoChatIds = new Set(contacts.map(({ id }) => requireChatId(id)));
+  // "Look up again" on a card: a refresh of that demo contact (no other: the page is public).
+  router.post('/demo/refresh', async (req, res) => {
+    const typed = typeof req.query.id === 'string' ? req.query.id : '';
+    const chatId = parseChatId(typed);
+    if (!chatId || !demoChatIds.has(chatId)) throw new AppError(403, 'not_a_demo_contact', 'the demo page looks up DEMO_CONTACTS again, no other id');
+    await refresh(chatId);
+    res.status(202).set('Cache-Control', 'no-store').json({ chatId, refresh: 'queued' });
+  });
   router.get('/demo/urls', (req, res) => {
     const typed = typeof req.query.id === 'string' ? req.query.id : '';
     if (!typed.trim()) throw badRequest('invalid_chat_id', 'type a phone number with its country code, e.g. +1 100 123 4567');

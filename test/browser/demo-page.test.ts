@@ -123,6 +123,25 @@ describeInBrowser('the demo page in a real browser (Chromium), as `npm run demo`
       await page.waitForSelector('#lookup-error');
       expect(await page.textContent('#lookup-error')).toMatch(/phone number with its country code/);
 
+      // The changing contact is labelled as such; "Look up again" shows its new picture and ETag, no hard reload.
+      const changing = page.locator('.card', { hasText: '11005550124@c.us' });
+      expect(await changing.locator('.about').textContent()).toBe('changes its picture at each lookup');
+      const etagBefore = await changing.locator('.etag').textContent();
+      const browserCopy = () => page.evaluate(async (url) => (await fetch(url)).headers.get('ETag'), `${demo.url}/avatar/11005550124.webp?size=96`);
+      const copyBefore = await browserCopy();
+      await changing.locator('button.again').click();
+      await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('.card')].some((c) => c.dataset.changed), undefined, { timeout: 15_000 });
+      expect(await changing.getAttribute('data-changed')).toBe('yes');
+      expect(await changing.locator('.case').textContent()).toBe('Changed its picture: new ETag');
+      const etagAfter = await changing.locator('.etag').textContent();
+      expect(etagAfter).not.toBe(etagBefore);
+      // Shown from the new bytes (a 96 px picture; naturalWidth would still carry the old srcset's density).
+      const shown = await changing.locator('.blur img').evaluate(async (i) => ({ src: (i as HTMLImageElement).src, width: (await createImageBitmap(i as HTMLImageElement)).width }));
+      expect(shown.src.startsWith('blob:')).toBe(true);
+      expect(shown.width).toBe(96);
+      // The browser's own copy is the new one too.
+      expect(await browserCopy()).not.toBe(copyBefore);
+
       // A reload revalidates: no image is sent in full again.
       const before = await avatarResponses(demo.url);
       await page.reload();
