@@ -22,7 +22,7 @@ import type { NotificationHandler } from './greenapi/notifications';
 import { contactsAdminRouter, createRefreshContact } from './routes/contacts-admin';
 import { demoPageRouter } from './routes/demo-page';
 import type { AvatarQueues } from './queue/queues';
-import { adminOnly } from './security/admin-auth';
+import { adminOnly, isAdmin } from './security/admin-auth';
 import type { ClientLimiter } from './security/client-limiter';
 import type { WarmBatches } from './warm/batches';
 
@@ -124,7 +124,7 @@ export function createApp({ avatars, info, store, batches, queues, readiness, me
   app.set('trust proxy', security.trustProxy);
   app.use(requestMetrics(metrics));
   app.use(requestLogging(logger));
-  app.use(healthRouter(readiness, metrics, { metricsHere }));
+  app.use(healthRouter(readiness, metrics, { metricsHere, showDetails: isAdmin(security.adminToken) }));
   // Browsers ask every origin for one: an empty answer they may keep, not a JSON 404 in every log.
   app.get('/favicon.ico', (_req, res) => {
     res.set('Cache-Control', 'public, max-age=86400').status(204).end();

@@ -114,7 +114,8 @@ export const openApiDocument = {
       },
       Readiness: {
         type: 'object',
-        required: ['status', 'redis', 'queue'],
+        description: 'The public port gives status alone; the parts and instances with Authorization: Bearer <ADMIN_TOKEN>, or on METRICS_PORT',
+        required: ['status'],
         properties: {
           status: { enum: ['ok', 'unavailable'] },
           redis: { type: 'string', description: 'ok, or why not: "unreachable (connection refused)"' },

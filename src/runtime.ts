@@ -16,9 +16,9 @@ import { createMetrics } from './metrics';
 import { createOutageLog, type OutageLog } from './outage-log';
 import { createJobWaiter } from './queue/job-waiter';
 import { createQueueEvents, createQueues, type AvatarQueueEvents, type AvatarQueues } from './queue/queues';
-import { createReadiness, type RedisProbe } from './readiness';
+import { createReadiness, type Readiness, type RedisProbe } from './readiness';
 import { connectionTrouble, createCacheRedis, createQueueRedis, watchConnection, type RedisClient } from './redis';
-import { healthRouter, metricsRouter } from './routes/health';
+import { healthRouter } from './routes/health';
 import { createCors } from './http/cors';
 import { createFastPath } from './http/fast-path';
 import { createResponseMemory } from './avatar/memory-cache';
@@ -153,6 +153,7 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
     : undefined;
 
   let handler: RequestListener;
+  let readiness: Readiness;
   let recent: RecentRequests | undefined;
   if (queues && events) {
     const cors = createCors(config.security.corsOrigins);
@@ -213,7 +214,7 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
       store,
       batches: createWarmBatches(cache, prefix, lookups, config.jobs.maxWarmBacklog),
       queues,
-      readiness: readinessFor(queueProbe!),
+      readiness: (readiness = readinessFor(queueProbe!)),
       metrics,
       logger,
       defaultSize: config.defaultSize,
@@ -238,14 +239,18 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
     const connection = workerConnection!;
     handler = express()
       .disable('x-powered-by')
-      .use(healthRouter(readinessFor({ connection, run: () => connection.ping() }), metrics, { metricsHere }));
+      .use(healthRouter((readiness = readinessFor({ connection, run: () => connection.ping() })), metrics, { metricsHere, showDetails: () => true }));
   }
 
   let server: Server | undefined;
   let metricsServer: Server | undefined;
   try {
     server = await listen(handler, role === 'worker' ? config.workerPort : config.port, config.host);
-    if (!metricsHere) metricsServer = await listen(express().disable('x-powered-by').use(metricsRouter(metrics)), config.metricsPort!, config.host);
+    // The internal port: /metrics, and /readyz with its details (which part, which instance, why).
+    if (!metricsHere) {
+      const internal = express().disable('x-powered-by').use(healthRouter(readiness, metrics, { metricsHere: true, showDetails: () => true }));
+      metricsServer = await listen(internal, config.metricsPort!, config.host);
+    }
   } catch (err) {
     server?.close();
     workers?.close(0).catch(() => undefined);

@@ -21,3 +21,8 @@ export function head(baseUrl: string, path: string, headers: Record<string, stri
 export function errorOf(res: Response): { code: string; message: string } {
   return (JSON.parse((res.body as Buffer).toString('utf8')) as { error: { code: string; message: string } }).error;
 }
+
+/** `/readyz` with its details (which part, which instance, why): the public port shows them to the admin only. */
+export function readyz(baseUrl: string, adminToken: string): Promise<Response> {
+  return request(baseUrl).get('/readyz').set('Authorization', `Bearer ${adminToken}`).then((res) => res);
+}

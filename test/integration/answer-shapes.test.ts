@@ -1,8 +1,10 @@
-import request from 'supertest';
 import sharp from 'sharp';
 import { GENERATIONS, type AnswerGeneration, type GetAvatarBehaviour } from '../fakes/green-api';
 import { startStack, type Stack } from '../helpers/stack';
-import { errorOf, get } from '../helpers/http';
+import { errorOf, get, readyz } from '../helpers/http';
+
+/** /readyz's details are the admin's on the public port. */
+const READYZ_ADMIN = 'admin-token-0123456789abcdef';
 
 let stack: Stack;
 
@@ -105,7 +107,7 @@ describe('phone numbers as E.164 has them: 8 to 15 digits with the country code'
 
 describe('HTTP 466: the plan quota, reported per instance', () => {
   it('pauses the instance and shows what Green API said in /readyz, /metrics and one log line', async () => {
-    const quotaStack = await startStack();
+    const quotaStack = await startStack({ env: { ADMIN_TOKEN: READYZ_ADMIN } });
     try {
       const token = quotaStack.green.apiToken;
       quotaStack.green.setFallback({
@@ -120,7 +122,7 @@ describe('HTTP 466: the plan quota, reported per instance', () => {
       expect(res.headers['x-avatar-status']).toBe('error');
       const id = quotaStack.green.idInstance;
 
-      const ready = await request(quotaStack.url).get('/readyz');
+      const ready = await readyz(quotaStack.url, READYZ_ADMIN);
       expect(ready.status).toBe(200);
       expect(ready.body.upstream).toBe('quota');
       expect(ready.body.instances[id]).toBe('quota');

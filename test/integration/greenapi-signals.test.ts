@@ -1,7 +1,8 @@
 import request from 'supertest';
 import { createKeys } from '../../src/avatar/keys';
-import { get } from '../helpers/http';
+import { get, readyz } from '../helpers/http';
 import { eventually, startStack, type Stack } from '../helpers/stack';
+
 
 const TOKEN = 'webhook-url-token-0123456789';
 const ADMIN = 'admin-token-0123456789abcdef';
@@ -122,14 +123,14 @@ describe('Green API notifications (POST /v1/greenapi/webhook)', () => {
 
   it('stateInstanceChanged notAuthorized stops calls to the instance at once; authorized resumes them at once', async () => {
     expect((await notify(stateChanged('notAuthorized'))).status).toBe(200);
-    expect((await request(stack.url).get('/readyz')).body.instances).toEqual({ 1101000001: 'unauthorized' });
+    expect((await readyz(stack.url, ADMIN)).body.instances).toEqual({ 1101000001: 'unauthorized' });
     const paused = await get(stack.url, '/avatar/11006000020.webp');
     expect(paused.headers['x-avatar-status']).toBe('error');
     expect(stack.green.callsFor('11006000020@c.us')).toBe(0);
     expect(stack.logs.some((l) => l.msg === 'Green API instance 1101000001 paused: unauthorized (stateInstanceChanged: notAuthorized)')).toBe(true);
 
     expect((await notify(stateChanged('authorized'))).status).toBe(200);
-    expect((await request(stack.url).get('/readyz')).body.instances).toEqual({ 1101000001: 'ok' });
+    expect((await readyz(stack.url, ADMIN)).body.instances).toEqual({ 1101000001: 'ok' });
     const resumed = await get(stack.url, '/avatar/11006000021.webp');
     expect(resumed.headers['x-avatar-status']).toBe('ok');
     expect(stack.green.callsFor('11006000021@c.us')).toBe(1);
@@ -143,12 +144,12 @@ describe('Green API notifications (POST /v1/greenapi/webhook)', () => {
       quotaData: { method: 'correspondents', used: 3, total: 3, status: 'CORRESPONDENTS_QUOTA_EXCEEDED', description: 'Monthly chats limit reached' },
     };
     expect((await notify(quota)).status).toBe(200);
-    const ready = (await request(stack.url).get('/readyz')).body;
+    const ready = (await readyz(stack.url, ADMIN)).body;
     expect(ready.instances).toEqual({ 1101000001: 'quota' });
     expect(JSON.stringify(ready.quota)).toContain('CORRESPONDENTS_QUOTA_EXCEEDED');
     // authorized lifts only an unauthorized pause: a plan out of quota stays paused.
     await notify(stateChanged('authorized'));
-    expect((await request(stack.url).get('/readyz')).body.instances).toEqual({ 1101000001: 'quota' });
+    expect((await readyz(stack.url, ADMIN)).body.instances).toEqual({ 1101000001: 'quota' });
     // A quota pause ends with its cool-down; the next test needs the instance.
     await stack.redis.del(`${stack.config.redis.keyPrefix}:breaker:1101000001`);
   });

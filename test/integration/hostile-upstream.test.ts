@@ -3,7 +3,10 @@ import type { Redis } from 'ioredis';
 import { createKeys } from '../../src/avatar/keys';
 import type { GetAvatarBehaviour } from '../fakes/green-api';
 import { eventually, startStack, type Stack } from '../helpers/stack';
-import { get } from '../helpers/http';
+import { get, readyz } from '../helpers/http';
+
+/** /readyz's details are the admin's on the public port. */
+const READYZ_ADMIN = 'admin-token-0123456789abcdef';
 
 const ADMIN_TOKEN = 'admin-token-for-hostile-tests';
 
@@ -82,7 +85,7 @@ describe('a Green API that echoes the token in its errors', () => {
 
 describe('HTTP 400 classified by its body', () => {
   it("caches Green API's validation error as an answer for that chatId and keeps the instance working", async () => {
-    const stack = await startStack();
+    const stack = await startStack({ env: { ADMIN_TOKEN: READYZ_ADMIN } });
     try {
       stack.green.set('11000092001@c.us', { kind: 'validation-400' });
       const refused = await get(stack.url, '/avatar/11000092001.webp');
@@ -93,22 +96,22 @@ describe('HTTP 400 classified by its body', () => {
 
       stack.green.set('11000092002@c.us', { kind: 'avatar', url: await stack.images.add('after-400') });
       expect((await get(stack.url, '/avatar/11000092002.webp')).headers['x-avatar-status']).toBe('ok');
-      expect((await request(stack.url).get('/readyz')).body.upstream).toBe('ok');
+      expect((await readyz(stack.url, READYZ_ADMIN)).body.upstream).toBe('ok');
     } finally {
       await stack.close();
     }
   });
 
   it('pauses the instance after three 400s it cannot read within a minute, not after one', async () => {
-    const stack = await startStack({ env: { JOB_ATTEMPTS: '1' } });
+    const stack = await startStack({ env: { JOB_ATTEMPTS: '1', ADMIN_TOKEN: READYZ_ADMIN } });
     try {
       stack.green.setFallback({ kind: 'http', status: 400, body: { message: 'Something odd happened' } });
       for (const id of ['11000092101', '11000092102']) {
         await get(stack.url, `/avatar/${id}.webp`);
-        expect((await request(stack.url).get('/readyz')).body.upstream).toBe('ok');
+        expect((await readyz(stack.url, READYZ_ADMIN)).body.upstream).toBe('ok');
       }
       await get(stack.url, '/avatar/11000092103.webp');
-      expect((await request(stack.url).get('/readyz')).body.upstream).toBe('unauthorized');
+      expect((await readyz(stack.url, READYZ_ADMIN)).body.upstream).toBe('unauthorized');
       const calls = stack.green.calls.length;
       await get(stack.url, '/avatar/11000092104.webp');
       expect(stack.green.calls.length).toBe(calls);

@@ -1,8 +1,10 @@
-import request from 'supertest';
 import { FakeGreenApi } from '../fakes/green-api';
 import { spawnService } from '../helpers/service-process';
 import { eventually, fakeUpstreamEnv, startFakes, startStack } from '../helpers/stack';
-import { get } from '../helpers/http';
+import { get, readyz } from '../helpers/http';
+
+/** /readyz's details are the admin's on the public port. */
+const READYZ_ADMIN = 'admin-token-0123456789abcdef';
 
 const poolOf = (...fakes: FakeGreenApi[]) => fakes.map((f) => `${f.idInstance}:${f.apiToken}@${f.url}`).join(',');
 
@@ -47,9 +49,9 @@ describe('a pool of Green API instances (GREEN_API_INSTANCES)', () => {
   }, 30_000);
 
   it('keeps serving when one instance answers 466: its calls stop, the other takes them all', async () => {
-    const stack = await startStack({ env: { GREEN_API_INSTANCES: poolOf(first, second), MISS_RATE_PER_MIN: '0' } });
+    const stack = await startStack({ env: { GREEN_API_INSTANCES: poolOf(first, second), MISS_RATE_PER_MIN: '0', ADMIN_TOKEN: READYZ_ADMIN } });
     try {
-      expect((await request(stack.url).get('/readyz')).body.instances).toEqual({ '1101000001': 'ok', '1101000002': 'ok' });
+      expect((await readyz(stack.url, READYZ_ADMIN)).body.instances).toEqual({ '1101000001': 'ok', '1101000002': 'ok' });
       first.setFallback({ kind: 'http', status: 466, body: { invokeStatus: { status: 'QUOTE_ALLOWED_EXCEEDED' } } });
       second.setFallback({ kind: 'not-on-whatsapp' });
       const statuses: string[] = [];
@@ -58,7 +60,7 @@ describe('a pool of Green API instances (GREEN_API_INSTANCES)', () => {
       expect(first.calls).toHaveLength(1);
       expect(statuses[0]).toBe('error');
       expect(statuses.slice(1)).toEqual(Array(19).fill('not-on-whatsapp'));
-      const ready = await request(stack.url).get('/readyz');
+      const ready = await readyz(stack.url, READYZ_ADMIN);
       expect(ready.status).toBe(200);
       expect(ready.body.upstream).toBe('ok');
       expect(ready.body.instances).toEqual({ '1101000001': 'quota', '1101000002': 'ok' });

@@ -68,13 +68,17 @@ describeWithRedis('starting and stopping around Redis outages', () => {
   it('opens its port without Redis, says why it is not ready, serves error placeholders, and works once Redis appears', async () => {
     const redis = await ownRedis();
     const port = await freePort();
-    const { s, url } = await service({ REDIS_URL: redis.url, PORT: String(port), REDIS_COMMAND_TIMEOUT_MS: '500' });
+    const admin = 'admin-token-0123456789abcdef';
+    const { s, url } = await service({ REDIS_URL: redis.url, PORT: String(port), REDIS_COMMAND_TIMEOUT_MS: '500', ADMIN_TOKEN: admin });
     expect(url).toBe(`http://127.0.0.1:${port}`);
 
     expect((await fetchWithin(`${url}/healthz`, 2000)).status).toBe(200);
+    // The public port says ready or not; which part failed and why, to the admin.
     const ready = await fetchWithin(`${url}/readyz`, 2000);
     expect(ready.status).toBe(503);
-    expect(await ready.json()).toMatchObject({ status: 'unavailable', redis: 'unreachable (connection refused)', queue: 'unreachable (connection refused)' });
+    expect(await ready.json()).toEqual({ status: 'unavailable' });
+    const detailed = await fetch(`${url}/readyz`, { headers: { Authorization: `Bearer ${admin}` }, signal: AbortSignal.timeout(2000) });
+    expect(await detailed.json()).toMatchObject({ status: 'unavailable', redis: 'unreachable (connection refused)', queue: 'unreachable (connection refused)' });
     const avatar = await fetchWithin(`${url}/avatar/11000096001.webp`, 500 + 1500);
     expect(avatar.status).toBe(200);
     expect(avatar.headers.get('x-avatar-status')).toBe('error');

@@ -74,6 +74,13 @@ describeWithNginx('nginx with deploy/nginx.conf in front', () => {
     expect(total(await avatarResponses(stack.url))).toBe(before);
   });
 
+  it('keeps the queue dashboard and /metrics off the edge; health answers through it', async () => {
+    expect((await get(edge.url, '/metrics')).status).toBe(404);
+    expect((await get(edge.url, '/admin/queues')).status).toBe(404);
+    expect((await get(stack.url, '/metrics')).status).toBe(200);
+    expect((await get(edge.url, '/healthz')).status).toBe(200);
+  });
+
   it('keeps a variant per Accept for the extension-less URL', async () => {
     stack.green.set('11009000002@c.us', { kind: 'avatar', url: await stack.images.add('negotiated') });
     await get(edge.url, '/avatar/11009000002', { Accept: 'image/webp' });

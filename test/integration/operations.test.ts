@@ -155,7 +155,7 @@ describe('operator-facing headers and endpoints', () => {
 });
 
 describe('METRICS_PORT', () => {
-  it('serves /metrics on a port of its own, and no longer on the public one', async () => {
+  it('serves /metrics and a detailed /readyz on a port of its own, /metrics no longer on the public one', async () => {
     const fakes = await startFakes();
     const runtime = await startRuntime(loadConfig({ ...fakeUpstreamEnv(fakes, fakes.prefix), METRICS_PORT: '0', LOG_LEVEL: 'silent' }), 'all', createLogger('silent'));
     try {
@@ -166,6 +166,9 @@ describe('METRICS_PORT', () => {
       expect(metrics.text).toContain('avatar_cache_lookups_total');
       expect((await request(runtime.url).get('/metrics')).status).toBe(404);
       expect((await request(runtime.metricsUrl!).get('/avatar/11001234567.webp')).status).toBe(404);
+      // /readyz: its details on the internal port, only ready-or-not on the public one.
+      expect((await request(runtime.metricsUrl!).get('/readyz')).body).toMatchObject({ status: 'ok', redis: 'ok', queue: 'ok', instances: { [fakes.green.idInstance]: 'ok' } });
+      expect((await request(runtime.url).get('/readyz')).body).toEqual({ status: 'ok' });
     } finally {
       await runtime.close();
       await fakes.close();

@@ -1,7 +1,10 @@
 import request from 'supertest';
 import { freePort, hasRedisServer, OwnRedis } from '../helpers/redis-server';
 import { eventually, startStack, type Stack } from '../helpers/stack';
-import { get } from '../helpers/http';
+import { get, readyz } from '../helpers/http';
+
+/** /readyz's details are the admin's on the public port. */
+const READYZ_ADMIN = 'admin-token-0123456789abcdef';
 
 const describeWithRedis = hasRedisServer ? describe : describe.skip;
 if (!hasRedisServer) console.warn('readiness tests skipped: redis-server is not installed');
@@ -13,7 +16,7 @@ describeWithRedis('health and readiness against a Redis that goes away', () => {
   beforeAll(async () => {
     redis = new OwnRedis(await freePort());
     await redis.start();
-    stack = await startStack({ env: { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '300' } });
+    stack = await startStack({ env: { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '300', ADMIN_TOKEN: READYZ_ADMIN } });
     stack.green.set('11000000500@c.us', { kind: 'avatar', url: await stack.images.add('kept') });
   });
   afterAll(async () => {
@@ -24,7 +27,7 @@ describeWithRedis('health and readiness against a Redis that goes away', () => {
 
   it('is healthy and ready while Redis answers', async () => {
     expect((await request(stack.url).get('/healthz')).status).toBe(200);
-    const ready = await request(stack.url).get('/readyz');
+    const ready = await readyz(stack.url, READYZ_ADMIN);
     expect(ready.status).toBe(200);
     expect(ready.body).toEqual({ status: 'ok', redis: 'ok', queue: 'ok', upstream: 'ok', instances: { [stack.green.idInstance]: 'ok' } });
   });
@@ -35,7 +38,7 @@ describeWithRedis('health and readiness against a Redis that goes away', () => {
     await get(stack.url, '/avatar/11000000500.webp');
     await redis.stop();
 
-    const ready = await request(stack.url).get('/readyz');
+    const ready = await readyz(stack.url, READYZ_ADMIN);
     expect(ready.status).toBe(503);
     expect(ready.body.status).toBe('unavailable');
     expect(ready.body.redis).toMatch(/^unreachable \(/);

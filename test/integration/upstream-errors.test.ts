@@ -1,7 +1,9 @@
-import request from 'supertest';
 import { createKeys } from '../../src/avatar/keys';
 import { eventually, startStack, type Stack } from '../helpers/stack';
-import { get } from '../helpers/http';
+import { get, readyz } from '../helpers/http';
+
+/** /readyz's details are the admin's on the public port. */
+const READYZ_ADMIN = 'admin-token-0123456789abcdef';
 
 /** Requests until the avatar is ok (bounded). */
 async function untilOk(stack: Stack, path: string): Promise<void> {
@@ -95,7 +97,7 @@ describe('a refused instance (401/403/400) and an exhausted plan (466)', () => {
     ['400 instance not authorized', 400, 'unauthorized'],
     ['466', 466, 'quota'],
   ])('after a %s: no more calls for the cool-down, /readyz says so and stays 200, hits keep working', async (_n, status, state) => {
-    const stack = await startStack();
+    const stack = await startStack({ env: { ADMIN_TOKEN: READYZ_ADMIN } });
     try {
       stack.green.set('11000001901@c.us', { kind: 'avatar', url: await stack.images.add('kept') });
       expect((await get(stack.url, '/avatar/11000001901.webp')).headers['x-avatar-status']).toBe('ok');
@@ -114,7 +116,7 @@ describe('a refused instance (401/403/400) and an exhausted plan (466)', () => {
       expect(next.headers['x-avatar-status']).toBe('error');
       expect(stack.green.calls.length).toBe(calls);
 
-      const ready = await request(stack.url).get('/readyz');
+      const ready = await readyz(stack.url, READYZ_ADMIN);
       expect(ready.status).toBe(200);
       expect(ready.body.upstream).toBe(state);
       expect((await get(stack.url, '/avatar/11000001901.png?size=64')).headers['x-avatar-status']).toBe('ok');
