@@ -28,7 +28,7 @@ const ID_PARAM = {
 /** Public avatar URLs also take opaque ids. */
 const AVATAR_ID_PARAM = {
   ...ID_PARAM,
-  description: `${ID_PARAM.description}; or (with ID_KEYS) an opaque id p-<token> (see "Opaque ids" in the README); with PUBLIC_IDS=opaque, opaque ids only`,
+  description: `${ID_PARAM.description}; or (with ID_KEYS) an opaque id p-<token> (see docs/signed-urls-and-opaque-ids.md); with PUBLIC_IDS=opaque, opaque ids only`,
 };
 const UNKNOWN_ID = error('unknown_id: an opaque id that no key of ID_KEYS made (tampered, truncated, foreign key, not base64url)');
 const SIZE_PARAM = { name: 'size', in: 'query', description: 'Pixels, 1-640, snapped up to 32 48 64 96 128 192 256 384 512 640', schema: { type: 'integer', minimum: 1, maximum: 640 } };

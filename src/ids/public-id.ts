@@ -41,7 +41,7 @@ export function createPublicIds({ opaqueIds, opaqueOnly }: PublicIdOptions): Pub
       }
       const chatId = parseChatId(id);
       if (chatId && opaqueOnly) {
-        throw badRequest('opaque_id_required', 'this service takes opaque ids only (p-<token>, see "Opaque ids" in the README): a phone number must not appear in a public URL');
+        throw badRequest('opaque_id_required', 'this service takes opaque ids only (p-<token>, see docs/signed-urls-and-opaque-ids.md): a phone number must not appear in a public URL');
       }
       return chatId;
     },

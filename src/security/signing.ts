@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { canonicalTarget, sign } from '../client';
 
 /**
- * Signed avatar URLs (the scheme is specified in src/client.ts and the README): without a valid signature
+ * Signed avatar URLs (the scheme is specified in src/client.ts and docs/signed-urls-and-opaque-ids.md): without a valid signature
  * nobody can use the service as a free "is this number on WhatsApp?" oracle. Several keys verify (key
  * rotation: SIGNING_KEYS=new,old); an `exp` inside the signature makes a URL expire.
  */

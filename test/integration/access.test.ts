@@ -75,12 +75,13 @@ describe('signed URLs (SIGNING_KEY)', () => {
 
 describe('the signature, exactly as the README specifies it', () => {
   it('matches the test vector', async () => {
-    // key, path and query -> sig, as printed in the README's "Signed URLs" section.
+    // key, path and query -> sig, as printed in the README and docs/signed-urls-and-opaque-ids.md.
     const key = 'example-signing-key-0123456789';
     const target = canonicalTarget('11001234567.webp', new URLSearchParams('size=64&name=Jane%20Doe&d=initials&exp=1893456000'));
     expect(target).toBe('/avatar/11001234567.webp?d=initials&exp=1893456000&name=Jane+Doe&size=64');
     expect(sign(key, target)).toBe(README_VECTOR_SIG);
-    const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+    // The spec with its vector, and the README's summary of it.
+    const readme = ['README.md', 'docs/signed-urls-and-opaque-ids.md'].map((file) => readFileSync(path.resolve(__dirname, '../..', file), 'utf8')).join('\n');
     expect(readme).toContain(key);
     // npm run sign reproduces it, every signed parameter included.
     const { stdout } = await promisify(execFile)(
