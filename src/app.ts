@@ -8,6 +8,7 @@ import type { Config } from './config';
 import { AppError, errorBody } from './errors';
 import type { CorsPolicy } from './http/cors';
 import type { PublicIds } from './ids/public-id';
+import type { Clock } from './clock';
 import { requestIdOf } from './http/request-id';
 import { openApiDocument } from './openapi';
 import type { Logger } from './logger';
@@ -43,6 +44,7 @@ export interface AppDeps {
   metricsHere: boolean;
   cors: CorsPolicy;
   ids: PublicIds;
+  clock: Clock;
   /** REFRESH_RATE_PER_MIN: admin refreshes, all callers together. */
   refreshLimit: ClientLimiter;
   /** GetContacts of the configured instances, for `POST /v1/warm {"source":"contacts"}`. */
@@ -115,7 +117,7 @@ function requestMetrics(metrics: Metrics): RequestHandler {
 }
 
 /** Builds the Express app without listening (tests hand it to supertest). */
-export function createApp({ avatars, info, store, batches, queues, readiness, metrics, logger, defaultSize, defaultFormat, security, demoPage, metricsHere, cors, ids, refreshLimit, contacts, notifications }: AppDeps): Express {
+export function createApp({ avatars, info, store, batches, queues, readiness, metrics, logger, defaultSize, defaultFormat, security, demoPage, metricsHere, cors, ids, clock, refreshLimit, contacts, notifications }: AppDeps): Express {
   const app = express();
   const refresh = createRefreshContact(queues, refreshLimit);
   app.disable('x-powered-by');
@@ -132,7 +134,7 @@ export function createApp({ avatars, info, store, batches, queues, readiness, me
   app.get('/openapi.json', (_req, res) => {
     res.set('Cache-Control', 'no-cache').json(openApiDocument);
   });
-  app.use(avatarRouter(avatars, info, metrics, { defaultSize, defaultFormat, signingKeys: security.signingKeys, cors, ids }));
+  app.use(avatarRouter(avatars, info, metrics, { defaultSize, defaultFormat, signingKeys: security.signingKeys, cors, ids, clock }));
   // Admin: off (404) without ADMIN_TOKEN, else Bearer-authenticated.
   const admin = adminOnly(security.adminToken);
   app.use('/v1/warm', admin);

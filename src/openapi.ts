@@ -2,6 +2,11 @@
  * The OpenAPI 3.1 description of every route, served at GET /openapi.json. Integration tests validate real
  * responses against it (test/helpers/openapi.ts), so an interface change that forgets this document fails.
  */
+import { PLACEHOLDER_CHOICES } from './avatar/request';
+import { AVATAR_STATUSES, CACHE_STATES } from './avatar/response';
+import { FORMATS, MAX_SIZE, SIZES } from './avatar/variant';
+
+// Enums come from the constants the code uses, so the document cannot drift from them.
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object, description: string, headers?: object) => ({ description, ...(headers ? { headers } : {}), content: { 'application/json': { schema } } });
 const error = (description: string, headers?: object) => json(ref('ErrorBody'), description, headers);
@@ -10,7 +15,7 @@ const header = (description: string, required = true, schema: object = { type: '
 const AVATAR_HEADERS = {
   ETag: header('Strong validator: the picture (content hash), the variant and the rendering pipeline; or the placeholder'),
   'Cache-Control': header('public, max-age=N[, stale-while-revalidate=S] while the answer is fresh; no-store for pending, error and rate-limited'),
-  'X-Cache': header('HIT, MISS (waited for a worker) or STALE (served while a refresh runs)', true, { enum: ['HIT', 'MISS', 'STALE'] }),
+  'X-Cache': header('HIT, MISS (waited for a worker) or STALE (served while a refresh runs)', true, { enum: [...CACHE_STATES] }),
   'X-Avatar-Status': header('What the picture is', true, ref('AvatarStatus')),
   'Surrogate-Key': header('Names the contact (a hash of its chatId) for purging a CDN by tag'),
   'Cache-Tag': header('The same tag, for CDNs that read Cache-Tag'),
@@ -31,7 +36,7 @@ const AVATAR_ID_PARAM = {
   description: `${ID_PARAM.description}; or (with ID_KEYS) an opaque id p-<token> (see docs/signed-urls-and-opaque-ids.md); with PUBLIC_IDS=opaque, opaque ids only`,
 };
 const UNKNOWN_ID = error('unknown_id: an opaque id that no key of ID_KEYS made (tampered, truncated, foreign key, not base64url)');
-const SIZE_PARAM = { name: 'size', in: 'query', description: 'Pixels, 1-640, snapped up to 32 48 64 96 128 192 256 384 512 640', schema: { type: 'integer', minimum: 1, maximum: 640 } };
+const SIZE_PARAM = { name: 'size', in: 'query', description: `Pixels, 1-${MAX_SIZE}, snapped up to ${SIZES.join(' ')}`, schema: { type: 'integer', minimum: 1, maximum: MAX_SIZE } };
 const SIG_PARAMS = [
   { name: 'sig', in: 'query', description: 'HMAC-SHA256 signature (required when SIGNING_KEY or SIGNING_KEYS is set)', schema: { type: 'string' } },
   { name: 'exp', in: 'query', description: 'Unix seconds after which a signed URL expires', schema: { type: 'integer' } },
@@ -53,7 +58,7 @@ export const openApiDocument = {
         required: ['error'],
         properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } },
       },
-      AvatarStatus: { type: 'string', enum: ['ok', 'no-avatar', 'private', 'not-on-whatsapp', 'pending', 'error', 'rate-limited'] },
+      AvatarStatus: { type: 'string', enum: [...AVATAR_STATUSES] },
       AvatarInfo: {
         type: 'object',
         required: ['chatId', 'status', 'etag', 'updatedAt', 'width', 'height', 'color', 'placeholder', 'thumbhash', 'urls', 'srcset'],
@@ -144,13 +149,13 @@ export const openApiDocument = {
     },
     '/avatar/{file}': {
       parameters: [
-        { name: 'file', in: 'path', required: true, description: '<id>.<format> (webp, avif, png, jpg, jpeg) or <id> (format from Accept); <id> as in /avatar/{id}.json, opaque ids p-<token> included', schema: { type: 'string' } },
+        { name: 'file', in: 'path', required: true, description: `<id>.<format> (${[...FORMATS, 'jpg'].join(', ')}) or <id> (format from Accept); <id> as in /avatar/{id}.json, opaque ids p-<token> included`, schema: { type: 'string' } },
       ],
       get: {
         summary: 'The avatar (or a placeholder) as an image of the asked size and format',
         parameters: [
           SIZE_PARAM,
-          { name: 'd', in: 'query', description: 'Placeholder: mp (silhouette), initials, blank, 404', schema: { enum: ['mp', 'initials', 'blank', '404'] } },
+          { name: 'd', in: 'query', description: `Placeholder: ${PLACEHOLDER_CHOICES.join(', ')} (mp: the silhouette)`, schema: { enum: [...PLACEHOLDER_CHOICES] } },
           { name: 'name', in: 'query', description: 'With d=initials: take the initials of this name', schema: { type: 'string', maxLength: 64 } },
           { name: 'initials', in: 'query', description: 'With d=initials: up to two letters', schema: { type: 'string', maxLength: 64 } },
           { name: 'fallback', in: 'query', description: '404 instead of a placeholder', schema: { enum: ['404'] } },

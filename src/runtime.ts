@@ -212,7 +212,7 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
       avatars,
       info,
       store,
-      batches: createWarmBatches(cache, prefix, lookups, config.jobs.maxWarmBacklog),
+      batches: createWarmBatches(cache, prefix, lookups, config.jobs.maxWarmBacklog, clock),
       queues,
       readiness: (readiness = readinessFor(queueProbe!)),
       metrics,
@@ -224,6 +224,7 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
       metricsHere,
       cors,
       ids,
+      clock,
       refreshLimit: createClientLimiter(cache, prefix, 'refresh', config.jobs.refreshRatePerMin, clock),
       contacts: { idInstances: upstream.idInstances, getContacts: (idInstance) => greenApi.getContacts(idInstance) },
       notifications: config.greenApi.webhookToken
@@ -233,7 +234,7 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
           }
         : undefined,
     });
-    handler = createFastPath(avatars, app, metrics, { defaultSize: config.defaultSize, signingKeys: config.security.signingKeys, cors, ids });
+    handler = createFastPath(avatars, app, metrics, { defaultSize: config.defaultSize, signingKeys: config.security.signingKeys, cors, ids, clock });
   } else {
     // A worker answers health, readiness (its Redis) and metrics.
     const connection = workerConnection!;

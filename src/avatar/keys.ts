@@ -25,6 +25,10 @@ export interface CacheKeys {
   recordChanges: string;
   /** An instance's circuit breaker (paused: why), its 466 report and its strikes. */
   breaker(idInstance: string): string;
+  /** An instance's next GetAvatar call slot (SET NX PX for 1/rate second). */
+  callSlot(idInstance: string): string;
+  /** Change events: a capped Redis Stream read with XREAD/XRANGE. */
+  events: string;
 }
 
 export function createKeys(prefix: string): CacheKeys {
@@ -41,5 +45,7 @@ export function createKeys(prefix: string): CacheKeys {
     info: (hash) => `${prefix}:info:${hash}`,
     recordChanges: `${prefix}:record-changes`,
     breaker: (idInstance) => `${prefix}:breaker:${idInstance}`,
+    callSlot: (idInstance) => `${prefix}:slot:${idInstance}`,
+    events: `${prefix}:events`,
   };
 }

@@ -25,7 +25,7 @@ export interface AvatarRequest {
 /** `sig` is checked (when signing is on) before parsing; see security/signing. */
 const QUERY_PARAMS = new Set(['size', 'fallback', 'sig', 'exp', 'd', 'name', 'initials']);
 const MAX_NAME_LENGTH = 64;
-const PLACEHOLDER_CHOICES = ['mp', 'initials', 'blank', '404'] as const;
+export const PLACEHOLDER_CHOICES = ['mp', 'initials', 'blank', '404'] as const;
 
 /** Letters (any script) and digits, one grapheme at a time. */
 const graphemes = (s: string) => [...new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(s)].map((g) => g.segment);

@@ -2,12 +2,14 @@ import { hash } from 'node:crypto';
 import { errorBody } from '../errors';
 import { mergeHeaders } from '../http/headers';
 import type { AvatarRequest } from './request';
-import type { AnswerStatus, ServedAnswer } from './store';
+import { ANSWER_STATUSES, type ServedAnswer } from './store';
 import { CONTENT_TYPES } from './variant';
 
-export type CacheState = 'HIT' | 'MISS' | 'STALE';
+export const CACHE_STATES = ['HIT', 'MISS', 'STALE'] as const;
+export type CacheState = (typeof CACHE_STATES)[number];
 /** X-Avatar-Status: an answer's status, or why there is none yet. */
-export type AvatarStatus = AnswerStatus | 'pending' | 'error' | 'rate-limited';
+export const AVATAR_STATUSES = [...ANSWER_STATUSES, 'pending', 'error', 'rate-limited'] as const;
+export type AvatarStatus = (typeof AVATAR_STATUSES)[number];
 
 /** A complete answer, headers included, so a cached one can be sent again without any work. */
 export interface AvatarResponse {

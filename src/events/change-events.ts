@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { RedisClient } from '../redis';
+import { createKeys } from '../avatar/keys';
 
 /** What a resolve found different from the stored answer: a new picture, a removed one, a first one. */
 export interface ChangeEvent {
@@ -29,7 +30,7 @@ export interface ChangeEvents {
  * a request path.
  */
 export function createChangeEvents(redis: RedisClient, keyPrefix: string, maxLength: number, webhooks?: Queue<WebhookJob>): ChangeEvents {
-  const stream = `${keyPrefix}:events`;
+  const stream = createKeys(keyPrefix).events;
   return {
     async record(change, at) {
       const event: ChangeEvent = { id: randomUUID(), type: 'avatar.changed', ...change, at: new Date(at).toISOString() };

@@ -1,4 +1,5 @@
 import type { RedisClient } from '../redis';
+import { createKeys } from '../avatar/keys';
 import type { Logger } from '../logger';
 import type { InstanceBreaker } from './breaker';
 import type { GreenApiClient, InstanceClient } from './client';
@@ -47,11 +48,12 @@ export function createInstancePool(
   { ratePerSec, keyPrefix }: PoolOptions,
 ): GreenApiPool {
   const slotMs = Math.max(1, Math.ceil((1000 / ratePerSec) * RATE_SLOT_MARGIN));
+  const keys = createKeys(keyPrefix);
   let next = 0;
 
   /** 0 when the instance's slot was claimed, else ms until it frees. */
   async function claimSlot(idInstance: string): Promise<number> {
-    const key = `${keyPrefix}:slot:${idInstance}`;
+    const key = keys.callSlot(idInstance);
     if ((await redis.set(key, '1', 'PX', slotMs, 'NX')) === 'OK') return 0;
     return Math.max(1, await redis.pttl(key));
   }

@@ -9,6 +9,7 @@ import { negotiateFormat } from '../avatar/variant';
 import type { Metrics } from '../metrics';
 import { checkSignature } from '../security/signing';
 import type { PublicIds } from '../ids/public-id';
+import type { Clock } from '../clock';
 import type { CorsPolicy } from './cors';
 import { requestIdOf } from './request-id';
 import { countServed } from './served';
@@ -30,6 +31,8 @@ export interface FastPathOptions {
   signingKeys?: string[];
   cors: CorsPolicy;
   ids: PublicIds;
+  /** What signature expiry (`exp`) is compared with. */
+  clock: Clock;
 }
 
 const PREFIX = '/avatar/';
@@ -52,13 +55,13 @@ export function takePrefetched(req: IncomingMessage): Prefetched | undefined {
 }
 
 /** The avatar request in a URL, when it is valid (and signed, if signing is on); else Express answers it. */
-function parse(url: string, accept: string | undefined, { defaultSize, signingKeys, ids }: FastPathOptions): AvatarRequest | undefined {
+function parse(url: string, accept: string | undefined, { defaultSize, signingKeys, ids, clock }: FastPathOptions): AvatarRequest | undefined {
   const q = url.indexOf('?');
   const raw = url.slice(PREFIX.length, q < 0 ? undefined : q);
   const query = q < 0 ? '' : url.slice(q + 1);
   try {
     const file = decodeURIComponent(raw);
-    if (file.includes('/') || (signingKeys && checkSignature(signingKeys, file, query, Date.now() / 1000) !== 'valid')) return undefined;
+    if (file.includes('/') || (signingKeys && checkSignature(signingKeys, file, query, clock() / 1000) !== 'valid')) return undefined;
     return parseAvatarRequest(file, query, accept, defaultSize, ids);
   } catch {
     return undefined;

@@ -13,6 +13,7 @@ import { countServed } from '../http/served';
 import type { CorsPolicy } from '../http/cors';
 import type { Metrics } from '../metrics';
 import type { PublicIds } from '../ids/public-id';
+import type { Clock } from '../clock';
 
 export interface AvatarRouteOptions {
   defaultSize: number;
@@ -21,9 +22,11 @@ export interface AvatarRouteOptions {
   signingKeys?: string[];
   cors: CorsPolicy;
   ids: PublicIds;
+  /** What signature expiry (`exp`) is compared with. */
+  clock: Clock;
 }
 
-export function avatarRouter(service: AvatarService, info: AvatarInfo, metrics: Metrics, { defaultSize, defaultFormat, signingKeys, cors, ids }: AvatarRouteOptions): Router {
+export function avatarRouter(service: AvatarService, info: AvatarInfo, metrics: Metrics, { defaultSize, defaultFormat, signingKeys, cors, ids, clock }: AvatarRouteOptions): Router {
   const router = Router();
 
   async function serveImage(req: Request, res: Response, request: AvatarRequest, cacheKey: string, prior: { read?: AvatarRead; failure?: Error } = {}): Promise<void> {
@@ -39,7 +42,7 @@ export function avatarRouter(service: AvatarService, info: AvatarInfo, metrics: 
     if (handed) return serveImage(req, res, handed.request, handed.cacheKey, handed);
     const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '';
     // Before any cache or upstream work: an unsigned URL learns nothing.
-    const signature = signingKeys ? checkSignature(signingKeys, req.params.file, query, Date.now() / 1000) : 'valid';
+    const signature = signingKeys ? checkSignature(signingKeys, req.params.file, query, clock() / 1000) : 'valid';
     if (signature === 'invalid') throw new AppError(403, 'invalid_signature', 'this URL needs a valid sig parameter');
     if (signature === 'expired') throw new AppError(403, 'expired_signature', 'this signed URL has expired (exp)');
     if (isInfoFile(req.params.file)) {

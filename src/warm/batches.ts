@@ -3,6 +3,7 @@ import { AppError } from '../errors';
 import type { RedisClient } from '../redis';
 import { createKeys } from '../avatar/keys';
 import type { WarmLookups } from './warm-lookups';
+import type { Clock } from '../clock';
 
 /** Batch records expire after a day. */
 const BATCH_TTL_SECONDS = 86_400;
@@ -53,13 +54,14 @@ export class WarmBacklogFull extends AppError {
 }
 
 /** `maxBacklog`: warm lookups (forced or not) that may wait at once; 0 turns the bound off. */
-export function createWarmBatches(redis: RedisClient, keyPrefix: string, lookups: WarmLookups, maxBacklog: number): WarmBatches {
+export function createWarmBatches(redis: RedisClient, keyPrefix: string, lookups: WarmLookups, maxBacklog: number, clock: Clock): WarmBatches {
   const keys = createKeys(keyPrefix);
 
   return {
     async start(chatIds, force) {
       const batchId = randomUUID();
-      const createdAt = Date.now();
+      // The clock the workers write resolvedAt with: a batch's progress compares the two.
+      const createdAt = clock();
       const stale = await lookups.stale(chatIds, force, createdAt);
       if (maxBacklog > 0 && stale.length > 0) {
         const waiting = await lookups.waiting();

@@ -140,6 +140,20 @@ describe('expiring signed URLs and key rotation (SIGNING_KEYS)', () => {
     await eventually(async () => (await get(stack.url, url)).status === 403, 5000, 100);
   });
 
+  it('compares exp with the service\'s clock (days pass in a test, no waiting)', async () => {
+    const clock = new ManualClock();
+    const timed = await startStack({ env: { SIGNING_KEYS: `${NEW},${OLD}` }, clock: clock.now });
+    try {
+      timed.green.set('11000000720@c.us', { kind: 'no-avatar' });
+      const url = avatarUrl('', '11000000720', { format: 'png', key: NEW, exp: Math.floor(clock.now() / 1000) + 86_400 });
+      expect((await get(timed.url, url)).status).toBe(200);
+      clock.advance(86_400 + 1);
+      expect(errorOf(await get(timed.url, url)).code).toBe('expired_signature');
+    } finally {
+      await timed.close();
+    }
+  });
+
   it('carries exp through: max-age ends with it, and the JSON info\'s links carry it', async () => {
     const exp = Math.floor(Date.now() / 1000) + 30;
     const image = await get(stack.url, avatarUrl('', '11000000710', { format: 'webp', size: 96, key: NEW, exp }));
