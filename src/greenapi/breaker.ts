@@ -1,5 +1,6 @@
 import type { RedisClient } from '../redis';
 import { createKeys } from '../avatar/keys';
+import { LIFETIMES } from '../lifetimes';
 import type { QuotaReport } from './errors';
 
 /** Why an instance is not being called: a wrong token/instance or one not ready (401/403/400), or an exhausted plan (466). */
@@ -12,7 +13,6 @@ export interface BreakerCooldowns {
 
 /** Unclassifiable refusals (an HTTP 400 we cannot read) this many times within the window pause the instance. */
 export const STRIKES_TO_PAUSE = 3;
-const STRIKE_WINDOW_SECONDS = 60;
 
 /** A per-instance circuit breaker kept in Redis, so every worker process stops calling together. */
 export interface InstanceBreaker {
@@ -56,7 +56,7 @@ export function createBreaker(redis: RedisClient, keyPrefix: string, cooldowns: 
     },
     async strike(idInstance) {
       const strikes = `${key(idInstance)}:strikes`;
-      const [[, count]] = (await redis.multi().incr(strikes).expire(strikes, STRIKE_WINDOW_SECONDS, 'NX').exec()) as [[unknown, number]];
+      const [[, count]] = (await redis.multi().incr(strikes).expire(strikes, LIFETIMES.breakerStrikeWindowSeconds, 'NX').exec()) as [[unknown, number]];
       return count === STRIKES_TO_PAUSE;
     },
   };

@@ -1,5 +1,6 @@
 import { parseChatId } from '../avatar/chat-id';
 import { badRequest } from '../errors';
+import { LIFETIMES } from '../lifetimes';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { WarmLookups } from '../warm/warm-lookups';
@@ -16,11 +17,6 @@ import type { QuotaReport } from './errors';
 /** One array of notifications at most this long (an app forwarding a backlog). */
 export const MAX_NOTIFICATIONS = 1000;
 
-/**
- * A pause from `stateInstanceChanged` lasts until `authorized` arrives; if that notification is lost, a day
- * later one GetAvatar call probes the instance again, as after a 401 (Green API retries a notification for 24 h).
- */
-export const STATE_PAUSE_SECONDS = 86_400;
 
 export interface Notification {
   typeWebhook: string;
@@ -108,7 +104,7 @@ export function createNotificationHandler({ lookups, breaker, idInstances, maxWa
       return 'resumed';
     }
     if (typeof state !== 'string' || !PAUSING_STATES.has(state)) return 'ignored';
-    await breaker.open(idInstance, 'unauthorized', { seconds: STATE_PAUSE_SECONDS });
+    await breaker.open(idInstance, 'unauthorized', { seconds: LIFETIMES.instanceStatePauseSeconds });
     logger.error({ idInstance, stateInstance: state }, `Green API instance ${idInstance} paused: unauthorized (stateInstanceChanged: ${state})`);
     return 'paused';
   }

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock';
 import type { RedisClient } from '../redis';
 import { createKeys } from '../avatar/keys';
+import { LIFETIMES } from '../lifetimes';
 
 export interface ClientLimiter {
   /** Counts one unit of work a client's request causes: 0 when allowed, else seconds until it may retry. */
@@ -20,7 +21,7 @@ export function createClientLimiter(redis: RedisClient, keyPrefix: string, kind:
       const now = clock();
       const minute = Math.floor(now / 60_000);
       const key = keys.clientRate(kind, clientIp, minute);
-      const [[, count]] = (await redis.multi().incr(key).expire(key, 61).exec()) as [[Error | null, number]];
+      const [[, count]] = (await redis.multi().incr(key).expire(key, LIFETIMES.clientRateWindowSeconds).exec()) as [[Error | null, number]];
       return count <= perMinute ? 0 : Math.ceil(((minute + 1) * 60_000 - now) / 1000);
     },
   };

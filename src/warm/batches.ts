@@ -4,9 +4,8 @@ import type { RedisClient } from '../redis';
 import { createKeys } from '../avatar/keys';
 import type { WarmLookups } from './warm-lookups';
 import type { Clock } from '../clock';
+import { LIFETIMES } from '../lifetimes';
 
-/** Batch records expire after a day. */
-const BATCH_TTL_SECONDS = 86_400;
 
 export interface BatchStatus {
   total: number;
@@ -37,7 +36,7 @@ export function createMarkBatchFailed(redis: RedisClient, keyPrefix: string): Ma
   const keys = createKeys(keyPrefix);
   return async (batchId, chatId) => {
     const key = keys.batchFailed(batchId);
-    await redis.multi().sadd(key, chatId).expire(key, BATCH_TTL_SECONDS).exec();
+    await redis.multi().sadd(key, chatId).expire(key, LIFETIMES.warmBatchSeconds).exec();
   };
 }
 
@@ -72,9 +71,9 @@ export function createWarmBatches(redis: RedisClient, keyPrefix: string, lookups
       await redis
         .multi()
         .hset(record, { createdAt, force: force ? '1' : '0', total: chatIds.length })
-        .expire(record, BATCH_TTL_SECONDS)
+        .expire(record, LIFETIMES.warmBatchSeconds)
         .rpush(ids, ...chatIds)
-        .expire(ids, BATCH_TTL_SECONDS)
+        .expire(ids, LIFETIMES.warmBatchSeconds)
         .exec();
       await lookups.enqueue(stale, force, batchId);
       return batchId;
