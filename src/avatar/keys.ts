@@ -25,6 +25,8 @@ export interface CacheKeys {
   recordChanges: string;
   /** An instance's circuit breaker (paused: why), its 466 report and its strikes. */
   breaker(idInstance: string): string;
+  /** The `timestamp` of the last instance-state notification applied (an older one, retried late, is ignored). */
+  instanceStateAt(idInstance: string): string;
   /** An instance's next GetAvatar call slot (SET NX PX for 1/rate second). */
   callSlot(idInstance: string): string;
   /** Change events: a capped Redis Stream read with XREAD/XRANGE. */
@@ -46,6 +48,7 @@ export function createKeys(prefix: string): CacheKeys {
     recordChanges: `${prefix}:record-changes`,
     breaker: (idInstance) => `${prefix}:breaker:${idInstance}`,
     callSlot: (idInstance) => `${prefix}:slot:${idInstance}`,
+    instanceStateAt: (idInstance) => `${prefix}:instance-state-at:${idInstance}`,
     events: `${prefix}:events`,
   };
 }

@@ -18,10 +18,10 @@ function incoming(chatId: string, sender = chatId, type = 'incomingMessageReceiv
     messageData: { typeMessage: 'textMessage', textMessageData: { textMessage: 'hello' } },
   };
 }
-const stateChanged = (stateInstance: string, idInstance: number | string = 1101000001) => ({
+const stateChanged = (stateInstance: string, idInstance: number | string = 1101000001, timestamp = 1765000000) => ({
   typeWebhook: 'stateInstanceChanged',
   instanceData: { idInstance, wid: '11009999999@c.us', typeInstance: 'whatsapp' },
-  timestamp: 1765000000,
+  timestamp,
   stateInstance,
 });
 
@@ -136,6 +136,14 @@ describe('Green API notifications (POST /v1/greenapi/webhook)', () => {
     expect(stack.green.callsFor('11006000021@c.us')).toBe(1);
   });
 
+  it('a state notification retried late (older than the last applied) changes nothing', async () => {
+    await notify(stateChanged('notAuthorized', 1101000001, 1765000100));
+    await notify(stateChanged('authorized', 1101000001, 1765000200));
+    // Green API delivers the first one again, hours later.
+    expect((await notify(stateChanged('notAuthorized', 1101000001, 1765000100))).body).toMatchObject({ ignored: 1 });
+    expect((await readyz(stack.url, ADMIN)).body.instances).toEqual({ 1101000001: 'ok' });
+  });
+
   it('quotaExceeded pauses the instance as an HTTP 466 does, with its numbers', async () => {
     const quota = {
       typeWebhook: 'quotaExceeded',
@@ -148,7 +156,7 @@ describe('Green API notifications (POST /v1/greenapi/webhook)', () => {
     expect(ready.instances).toEqual({ 1101000001: 'quota' });
     expect(JSON.stringify(ready.quota)).toContain('CORRESPONDENTS_QUOTA_EXCEEDED');
     // authorized lifts only an unauthorized pause: a plan out of quota stays paused.
-    await notify(stateChanged('authorized'));
+    expect((await notify(stateChanged('authorized', 1101000001, 1765000300))).body).toMatchObject({ ignored: 1 });
     expect((await readyz(stack.url, ADMIN)).body.instances).toEqual({ 1101000001: 'quota' });
     // A quota pause ends with its cool-down; the next test needs the instance.
     await stack.redis.del(`${stack.config.redis.keyPrefix}:breaker:1101000001`);
