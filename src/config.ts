@@ -147,6 +147,9 @@ const schema = z.object({
   RENDER_CONCURRENCY: int(1, 64).default(4),
 });
 
+/** Every environment variable the service reads (docs/configuration.md and .env.example document each). */
+export const CONFIG_VARIABLES = Object.keys(schema.shape);
+
 export type Env = Record<string, string | undefined>;
 
 export interface Config {
