@@ -17,7 +17,7 @@ import type { QuotaReport } from './errors';
  */
 
 /** One array of notifications at most this long (an app forwarding a backlog). */
-export const MAX_NOTIFICATIONS = 1000;
+const MAX_NOTIFICATIONS = 1000;
 
 
 export interface Notification {
@@ -25,7 +25,7 @@ export interface Notification {
   [field: string]: unknown;
 }
 
-export type NotificationOutcome = 'queued' | 'fresh' | 'dropped' | 'paused' | 'resumed' | 'ignored';
+type NotificationOutcome = 'queued' | 'fresh' | 'dropped' | 'paused' | 'resumed' | 'ignored';
 
 /** What one delivery caused, per lookup. */
 export interface NotificationSummary {

@@ -23,8 +23,11 @@ export function responseCacheKey(url: string, request: AvatarRequest): string {
   // An expiring signed URL is never answered from memory (which skips the signature check): no key, no entry.
   // Decided on the parsed query, so no spelling of `exp` (`%65xp=`) escapes it.
   if (request.exp !== undefined) return '';
-  return request.negotiated ? `${url}\n${request.format}` : url;
+  return request.negotiated ? negotiatedKey(url, request.format) : url;
 }
+
+/** The key of a response whose format came from Accept: one per format under the same URL. */
+const negotiatedKey = (url: string, format: string) => `${url}\n${format}`;
 
 export interface FastPathOptions {
   defaultSize: number;
@@ -95,7 +98,7 @@ export function createFastPath(avatars: AvatarService, app: RequestListener, met
     const url = req.url ?? '';
     if ((req.method !== 'GET' && req.method !== 'HEAD') || !url.startsWith(PREFIX)) return app(req, res);
     const started = performance.now();
-    const hit = avatars.cached(url) ?? avatars.cached(`${url}\n${negotiateFormat(req.headers.accept)}`);
+    const hit = avatars.cached(url) ?? avatars.cached(negotiatedKey(url, negotiateFormat(req.headers.accept)));
     if (hit) return answer(req, res, hit, started);
 
     const request = parse(url, req.headers.accept, options);

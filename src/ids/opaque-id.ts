@@ -14,7 +14,7 @@ import { createCipheriv, createHmac, timingSafeEqual } from 'node:crypto';
  * token that reads back. This module has no dependencies: `avatar-cdn/client` uses it too.
  */
 
-export const OPAQUE_ID_PREFIX = 'p-';
+const OPAQUE_ID_PREFIX = 'p-';
 const IV_BYTES = 16;
 /** The longest chatId the service accepts (chat-id.ts) bounds the token: anything longer is not one. */
 const MAX_CHAT_ID_BYTES = 64;

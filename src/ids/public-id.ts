@@ -26,7 +26,7 @@ export interface PublicIdOptions {
 
 const plainUrlId = (chatId: string) => (chatId.endsWith('@c.us') ? chatId.slice(0, -'@c.us'.length) : chatId);
 
-export const unknownId = () =>
+const unknownId = () =>
   new AppError(404, 'unknown_id', 'this opaque id was not made with one of the service\'s ID_KEYS from a normalised chatId (e.g. 11001234567@c.us)');
 
 export function createPublicIds({ opaqueIds, opaqueOnly }: PublicIdOptions): PublicIds {
