@@ -3,7 +3,8 @@
  * `connections` connections, `seconds` long; with `paths`, each request picks one at random (a Lua script reads
  * them from a file), as traffic over many avatars would.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -47,7 +48,11 @@ function ms(text: string): number {
   return Number(value) * factor;
 }
 
-export function wrkLoad(url: string, { connections, seconds, headers = {}, paths }: LoadOptions): LoadResult {
+/**
+ * Runs wrk without blocking this process: its timers (the HTTP client's idle-connection expiry among them) keep
+ * running, so a fetch after a load never picks a keep-alive socket the server closed meanwhile.
+ */
+export async function wrkLoad(url: string, { connections, seconds, headers = {}, paths }: LoadOptions): Promise<LoadResult> {
   const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency'];
   for (const [name, value] of Object.entries(headers)) args.push('-H', `${name}: ${value}`);
   const env = { ...process.env };
@@ -58,7 +63,7 @@ export function wrkLoad(url: string, { connections, seconds, headers = {}, paths
     args.push('-s', path.join(dir, 'random.lua'));
     env.WRK_PATHS = path.join(dir, 'paths.txt');
   }
-  const out = execFileSync('wrk', [...args, url], { env, encoding: 'utf8' });
+  const { stdout: out } = await promisify(execFile)('wrk', [...args, url], { env, encoding: 'utf8' });
   const total = Number(/(\d+) requests in/.exec(out)![1]);
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out);
   if (errors) throw new Error(`bench: ${errors[1]} of ${total} answers to ${url} were not 2xx/3xx`);
