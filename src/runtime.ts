@@ -230,7 +230,7 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
       notifications: config.greenApi.webhookToken
         ? {
             token: config.greenApi.webhookToken,
-            handle: createNotificationHandler({ lookups, breaker, redis: cache, keyPrefix: prefix, idInstances: upstream.idInstances, maxWarmBacklog: config.jobs.maxWarmBacklog, logger, metrics, now: clock }),
+            handle: createNotificationHandler({ lookups, breaker, idInstances: upstream.idInstances, maxWarmBacklog: config.jobs.maxWarmBacklog, logger, metrics, now: clock }),
           }
         : undefined,
     });

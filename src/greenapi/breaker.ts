@@ -22,6 +22,11 @@ export interface InstanceBreaker {
    * metrics.
    */
   open(idInstance: string, state: Exclude<InstanceState, 'ok'>, pause?: { quota?: QuotaReport; seconds?: number }): Promise<void>;
+  /**
+   * Records that the instance reported its state as of `at` (a notification's timestamp); false when a later
+   * report was applied already, so this older one, delivered late, must change nothing.
+   */
+  stateAsOf(idInstance: string, at: number): Promise<boolean>;
   /** Ends a pause for `state` at once (the instance said it is authorized again); true when one was lifted. */
   lift(idInstance: string, state: Exclude<InstanceState, 'ok'>): Promise<boolean>;
   /** What the last 466 said, while the instance is paused for it. */
@@ -30,10 +35,13 @@ export interface InstanceBreaker {
   strike(idInstance: string): Promise<boolean>;
 }
 
+/** Keeps the latest report's time (for as long as Green API redelivers a notification): 1 when `at` is it. */
+const NEWEST = "local seen = tonumber(redis.call('GET', KEYS[1]) or '-1') if seen > tonumber(ARGV[1]) then return 0 end redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return 1";
 const LIFT_IF = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 export function createBreaker(redis: RedisClient, keyPrefix: string, cooldowns: BreakerCooldowns): InstanceBreaker {
-  const key = createKeys(keyPrefix).breaker;
+  const keys = createKeys(keyPrefix);
+  const key = keys.breaker;
   return {
     async state(idInstance) {
       const value = await redis.get(key(idInstance));
@@ -44,6 +52,9 @@ export function createBreaker(redis: RedisClient, keyPrefix: string, cooldowns: 
       const write = redis.multi().set(key(idInstance), state, 'EX', seconds);
       if (quota) write.set(`${key(idInstance)}:quota`, JSON.stringify(quota), 'EX', seconds);
       await write.exec();
+    },
+    async stateAsOf(idInstance, at) {
+      return (await redis.eval(NEWEST, 1, keys.instanceStateAt(idInstance), String(at), String(LIFETIMES.instanceStatePauseSeconds))) === 1;
     },
     async lift(idInstance, state) {
       // Only that pause: an instance paused for its quota stays paused when it is authorized again.

@@ -1,8 +1,6 @@
 import { parseChatId } from '../avatar/chat-id';
 import { badRequest } from '../errors';
 import { LIFETIMES } from '../lifetimes';
-import { createKeys } from '../avatar/keys';
-import type { RedisClient } from '../redis';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { WarmLookups } from '../warm/warm-lookups';
@@ -18,7 +16,6 @@ import type { QuotaReport } from './errors';
 
 /** One array of notifications at most this long (an app forwarding a backlog). */
 const MAX_NOTIFICATIONS = 1000;
-
 
 export interface Notification {
   typeWebhook: string;
@@ -77,9 +74,6 @@ function quotaOf(notification: Notification): QuotaReport {
 export interface NotificationDeps {
   lookups: WarmLookups;
   breaker: InstanceBreaker;
-  /** Where the last applied state notification's time is kept (the cache Redis). */
-  redis: RedisClient;
-  keyPrefix: string;
   /** The configured instances: notifications of any other are ignored. */
   idInstances: string[];
   /** MAX_WARM_BACKLOG: warm lookups beyond it are dropped (and counted), never queued. */
@@ -89,12 +83,8 @@ export interface NotificationDeps {
   now: () => number;
 }
 
-/** Records a state notification's time unless a later one was applied: 1 when this one is the latest. */
-const LATEST = "local seen = tonumber(redis.call('GET', KEYS[1]) or '-1') if seen > tonumber(ARGV[1]) then return 0 end redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return 1";
-
-export function createNotificationHandler({ lookups, breaker, redis, keyPrefix, idInstances, maxWarmBacklog, logger, metrics, now }: NotificationDeps) {
+export function createNotificationHandler({ lookups, breaker, idInstances, maxWarmBacklog, logger, metrics, now }: NotificationDeps) {
   const configured = new Set(idInstances);
-  const keys = createKeys(keyPrefix);
 
   /**
    * Green API repeats a notification it could not deliver for a day: a `notAuthorized` retried after the
@@ -102,8 +92,7 @@ export function createNotificationHandler({ lookups, breaker, redis, keyPrefix, 
    */
   async function isLatest(notification: Notification, idInstance: string): Promise<boolean> {
     const at = Number(notification.timestamp);
-    if (!Number.isFinite(at)) return true;
-    return (await redis.eval(LATEST, 1, keys.instanceStateAt(idInstance), String(at), String(LIFETIMES.instanceStatePauseSeconds))) === 1;
+    return !Number.isFinite(at) || (await breaker.stateAsOf(idInstance, at));
   }
   const count = (notification: Notification, outcome: NotificationOutcome) =>
     metrics.greenApiNotifications.inc({ type: KNOWN_TYPES.has(notification.typeWebhook) ? notification.typeWebhook : 'other', outcome });

@@ -1,22 +1,17 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { Router, type RequestHandler } from 'express';
 import { AppError, badRequest } from '../errors';
 import { parseNotifications, type NotificationHandler } from '../greenapi/notifications';
+import { secretMatcher } from '../security/secret-match';
 
 /** Green API sends one notification of a few KB; an app forwarding a backlog, up to this much. */
 const MAX_BODY = '1mb';
 
-const digest = (text: string) => createHash('sha256').update(text).digest();
-
-/**
- * Green API sends the instance's `webhookUrlToken` in Authorization: `Bearer <token>` or the bare token,
- * compared in constant time (digests of equal length whatever was sent).
- */
+/** Green API sends the instance's `webhookUrlToken` in Authorization: `Bearer <token>` or the bare token. */
 function webhookToken(token: string): RequestHandler {
-  const expected = digest(token);
+  const matches = secretMatcher(token);
   return (req, _res, next) => {
     const given = (req.headers.authorization ?? '').replace(/^Bearer\s+/i, '');
-    if (!timingSafeEqual(digest(given), expected)) throw new AppError(401, 'unauthorized', 'Authorization must be the webhookUrlToken (GREENAPI_WEBHOOK_TOKEN), bare or as Bearer');
+    if (!matches(given)) throw new AppError(401, 'unauthorized', 'Authorization must be the webhookUrlToken (GREENAPI_WEBHOOK_TOKEN), bare or as Bearer');
     next();
   };
 }

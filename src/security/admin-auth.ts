@@ -1,20 +1,18 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import { AppError } from '../errors';
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
+import { secretMatcher } from './secret-match';
 
 /**
  * Whether a request carries `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time (digests of equal
  * length); never, with no ADMIN_TOKEN configured.
  */
 export function isAdmin(adminToken: string | undefined): (req: IncomingMessage) => boolean {
-  const expected = adminToken ? digest(adminToken) : undefined;
+  const matches = adminToken ? secretMatcher(adminToken) : undefined;
   return (req) => {
     const header = req.headers.authorization ?? '';
     const given = header.startsWith('Bearer ') ? header.slice(7) : '';
-    return expected !== undefined && given !== '' && timingSafeEqual(digest(given), expected);
+    return matches !== undefined && given !== '' && matches(given);
   };
 }
 
