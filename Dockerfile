@@ -15,6 +15,9 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
+# The durable store's default folder (STORAGE_URL=file:./data), owned by the user the service runs as; a volume
+# mounted here starts with that owner.
+RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 3000
 # --role all (default) | api | worker

@@ -143,6 +143,16 @@ const schema = z.object({
     .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
     .default([]),
 
+  STORAGE_URL: z
+    .string()
+    .regex(/^(none|file:.+|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?)$/, 'none, file:<path> (e.g. file:./data) or s3://<bucket>[/<prefix>]')
+    .default('file:./data'),
+  S3_ENDPOINT: url.optional(),
+  S3_REGION: z.string().regex(/^[a-z0-9-]+$/, 'a region name like us-east-1').default('us-east-1'),
+  S3_FORCE_PATH_STYLE: bool.optional(),
+  STORAGE_TIMEOUT_MS: int(100, 120_000).default(5000),
+  STORAGE_RETENTION_DAYS: int(0, 36_500).default(90),
+
   WORKER_CONCURRENCY: int(1, 256).default(4),
   RENDER_CONCURRENCY: int(1, 64).default(4),
 });
@@ -151,6 +161,12 @@ const schema = z.object({
 export const CONFIG_VARIABLES = Object.keys(schema.shape);
 
 export type Env = Record<string, string | undefined>;
+
+/** Where pictures, thumbnails and records are kept for good (Redis caches them). */
+export type StorageTarget =
+  | { kind: 'none' }
+  | { kind: 'file'; dir: string }
+  | { kind: 's3'; bucket: string; prefix: string; endpoint?: string; region: string; forcePathStyle: boolean };
 
 export interface Config {
   port: number;
@@ -234,6 +250,13 @@ export interface Config {
   };
   /** GET / shows these contacts' avatars and a lookup box; off by default (an open lookup box is an oracle). */
   demoPage?: { contacts: { id: string; label?: string }[] };
+  storage: {
+    target: StorageTarget;
+    /** Bounds one storage operation. */
+    timeoutMs: number;
+    /** Contacts neither served nor refreshed for this many days are removed with their unshared pictures; 0: kept. */
+    retentionDays: number;
+  };
   defaultSize: number;
   defaultFormat: Format;
   memoryCache: { maxBytes: number; ttlMs: number };
@@ -284,6 +307,21 @@ function demoContact(entry: string): { id: string; label?: string } {
   const [id, ...label] = entry.split('=');
   if (!parseChatId(id!.trim())) throw new ConfigError(`DEMO_CONTACTS is invalid: "${id!.trim().slice(0, 64)}" is not a phone number, group id or chatId (entries are id or id=label, comma-separated)`);
   return label.length > 0 ? { id: id!.trim(), label: label.join('=').trim() } : { id: id!.trim() };
+}
+
+function storageTarget(e: { STORAGE_URL: string; S3_ENDPOINT?: string; S3_REGION: string; S3_FORCE_PATH_STYLE?: boolean }): StorageTarget {
+  const url = e.STORAGE_URL;
+  if (url === 'none') return { kind: 'none' };
+  if (url.startsWith('file:')) return { kind: 'file', dir: url.startsWith('file://') ? new URL(url).pathname : url.slice('file:'.length) };
+  const [bucket, ...prefix] = url.slice('s3://'.length).split('/');
+  return {
+    kind: 's3',
+    bucket: bucket!,
+    prefix: prefix.filter(Boolean).join('/'),
+    endpoint: e.S3_ENDPOINT?.replace(/\/+$/, ''),
+    region: e.S3_REGION,
+    forcePathStyle: e.S3_FORCE_PATH_STYLE ?? e.S3_ENDPOINT !== undefined,
+  };
 }
 
 export function loadConfig(env: Env): Config {
@@ -370,6 +408,7 @@ export function loadConfig(env: Env): Config {
       streamMax: e.EVENTS_STREAM_MAX,
       webhook: e.WEBHOOK_URL ? { url: e.WEBHOOK_URL, secret: e.WEBHOOK_SECRET!, timeoutMs: e.WEBHOOK_TIMEOUT_MS } : undefined,
     },
+    storage: { target: storageTarget(e), timeoutMs: e.STORAGE_TIMEOUT_MS, retentionDays: e.STORAGE_RETENTION_DAYS },
     demoPage: e.DEMO_PAGE ? { contacts: e.DEMO_CONTACTS.map(demoContact) } : undefined,
     defaultSize: e.DEFAULT_SIZE,
     defaultFormat: e.DEFAULT_FORMAT,

@@ -18,6 +18,7 @@ export interface Metrics {
   jobsFailed: Counter<'queue'>;
   greenApiNotifications: Counter<'type' | 'outcome'>;
   placeholders: Counter<'status'>;
+  storageOperations: Counter<'op' | 'outcome'>;
 }
 
 const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed'] as const;
@@ -143,6 +144,12 @@ export function createMetrics(queues: Queue[] = [], upstream?: UpstreamInstances
       name: 'avatar_placeholders_total',
       help: 'Avatar responses without a picture, by X-Avatar-Status (pending, error, rate-limited, no-avatar, private, not-on-whatsapp)',
       labelNames: ['status'],
+      registers,
+    }),
+    storageOperations: new Counter({
+      name: 'avatar_storage_operations_total',
+      help: 'Durable store operations (get, has, put, delete, list) by outcome (ok, missing, corrupt, error)',
+      labelNames: ['op', 'outcome'],
       registers,
     }),
   };

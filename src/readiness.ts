@@ -2,6 +2,7 @@ import type { QuotaReport } from './greenapi/errors';
 import type { UpstreamInstances } from './metrics';
 import { reasonOf } from './outage-log';
 import { connectionTrouble, type RedisClient } from './redis';
+import type { StorageHealth } from './storage/observed-store';
 
 export type ReadinessReport = Record<string, string | Record<string, string> | Record<string, QuotaReport>>;
 
@@ -39,7 +40,11 @@ async function probe({ connection, run }: RedisProbe, timeoutMs: number): Promis
   }
 }
 
-export function createReadiness(parts: { redis: RedisProbe; queue: RedisProbe }, upstream: UpstreamInstances, timeoutMs = 1000): Readiness {
+/**
+ * `storage` (the durable store) is reported but does not make the service unready: while it fails, Redis serves
+ * and keeps what it would hold.
+ */
+export function createReadiness(parts: { redis: RedisProbe; queue: RedisProbe; storage?: StorageHealth }, upstream: UpstreamInstances, timeoutMs = 1000): Readiness {
   return {
     async check() {
       const [redis, queue, ...states] = await Promise.all([
@@ -50,7 +55,7 @@ export function createReadiness(parts: { redis: RedisProbe; queue: RedisProbe },
       // The upstream is ok while any instance takes calls; `instances` says which do not, `quota` what a 466 said.
       const instances = Object.fromEntries(upstream.idInstances.map((id, i) => [id, states[i]!]));
       const overall = states.includes('ok') ? 'ok' : (states[0] ?? 'unknown');
-      const report: ReadinessReport = { redis, queue, upstream: overall, instances };
+      const report: ReadinessReport = { redis, queue, storage: parts.storage?.state() ?? 'none', upstream: overall, instances };
       const exhausted = upstream.idInstances.filter((_, i) => states[i] === 'quota');
       if (exhausted.length > 0) {
         const reports = await Promise.all(exhausted.map((id) => within(upstream.breaker.quota(id), timeoutMs).catch(() => undefined)));

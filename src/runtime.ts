@@ -6,7 +6,13 @@ import { createApp } from './app';
 import { createPlaceholders } from './avatar/placeholder';
 import { createAvatarInfo } from './avatar/info';
 import { createAvatarService } from './avatar/service';
-import { createAvatarStore } from './avatar/store';
+import { createAvatarStore, type AvatarStore } from './avatar/store';
+import { createTieredStore } from './avatar/tiered-store';
+import { freshnessPolicy, recordKeepSeconds } from './avatar/freshness';
+import { openBlobStore } from './storage/open-storage';
+import { observeStore, type StorageHealth } from './storage/observed-store';
+import { openDurableAvatars } from './storage/durable-avatars';
+import { createWriteRetries, type WriteRetries } from './storage/write-retries';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import { createBreaker } from './greenapi/breaker';
@@ -107,6 +113,8 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
   const logger = opaqueIds
     ? baseLogger.child({}, { serializers: { chatId: (chatId: unknown) => (typeof chatId === 'string' && !isOpaqueId(chatId) ? opaqueIds.encode(chatId) : chatId) } })
     : baseLogger;
+  // Checked before anything connects: a STORAGE_URL that cannot be used stops the start with one line.
+  const blobs = await openBlobStore(config.storage, config.redis.keyPrefix);
   const outages = createOutageLog(logger);
   // Every Redis connection of this process, by the part it serves (logs, /metrics, shutdown).
   const connections = new Map<string, RedisClient>();
@@ -117,7 +125,6 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
   };
   const prefix = config.redis.keyPrefix;
   const cache = track(createCacheRedis(config.redis.cache, config.redis.commandTimeoutMs), 'redis');
-  const store = createAvatarStore(cache, prefix, { imageSeconds: config.ttl.imageSeconds }, clock);
   const breaker = createBreaker(cache, prefix, config.greenApi.cooldowns);
   const upstream = { breaker, idInstances: config.greenApi.instances.map((i) => i.idInstance) };
   const redisProbe: RedisProbe = { connection: cache, run: () => cache.ping() };
@@ -139,10 +146,27 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
   const metrics = createMetrics(queues ? [queues.resolve, queues.render, queues.maintenance] : [], upstream, () =>
     Object.fromEntries([...connections].map(([part, redis]) => [part, connectionTrouble(redis) === undefined])),
   );
+  const storage = blobs ? await openTiers(blobs) : undefined;
+  const redisStore = createAvatarStore(cache, prefix, { imageSeconds: config.ttl.imageSeconds }, clock);
+  const store: AvatarStore = storage
+    ? createTieredStore({
+        redis: redisStore,
+        durable: storage.durable,
+        retries: storage.retries,
+        keepSeconds: (meta) => recordKeepSeconds(freshnessPolicy(config.ttl), config.ttl.imageSeconds, meta),
+        defaultVariant: { size: config.defaultSize, format: config.defaultFormat },
+        logger,
+      })
+    : redisStore;
+
+  async function openTiers(opened: NonNullable<typeof blobs>): Promise<{ durable: Awaited<ReturnType<typeof openDurableAvatars>>; health: StorageHealth; retries: WriteRetries }> {
+    const observed = observeStore(opened, metrics, logger);
+    return { durable: await openDurableAvatars(observed), health: observed, retries: createWriteRetries(logger) };
+  }
   // Renders and placeholder draws share one bound on sharp work in this process.
   const slots = createSharpSlots(config.worker.renderConcurrency);
   const greenApi = createGreenApi(config.greenApi, { breaker, cache, logger, metrics, keyPrefix: prefix });
-  const readinessFor = (queue: RedisProbe) => createReadiness({ redis: redisProbe, queue }, upstream, config.redis.commandTimeoutMs);
+  const readinessFor = (queue: RedisProbe) => createReadiness({ redis: redisProbe, queue, storage: storage?.health }, upstream, config.redis.commandTimeoutMs);
   const metricsHere = config.metricsPort === undefined;
 
   const workerConnection = role === 'api' ? undefined : track(createQueueRedis(config.redis.queue), 'redis (workers)');
@@ -255,6 +279,7 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
   } catch (err) {
     server?.close();
     workers?.close(0).catch(() => undefined);
+    storage?.retries.close();
     for (const connection of connections.values()) connection.disconnect();
     recent?.close().catch(() => undefined);
     throw err;
@@ -274,6 +299,7 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
       await settleWithin(Promise.all([recent?.close(), events?.close(), queues?.close()]), 1000);
       await settleWithin(Promise.all([...connections.values()].map((c) => c.quit())), 1000);
       for (const connection of connections.values()) connection.disconnect();
+      storage?.retries.close();
     },
   };
 }

@@ -3,6 +3,7 @@ import './threadpool-size';
 import cluster from 'node:cluster';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './logger';
+import { StorageUnusableError } from './storage/blob-store';
 import { PortInUseError, startRuntime, type Role, type Runtime } from './runtime';
 
 /**
@@ -117,6 +118,10 @@ async function main(): Promise<void> {
   } catch (err) {
     if (err instanceof PortInUseError) {
       logger.fatal({ port: err.port }, err.message);
+      process.exit(1);
+    }
+    if (err instanceof StorageUnusableError) {
+      logger.fatal(err.message);
       process.exit(1);
     }
     fatal(err, 'could not start');

@@ -1,4 +1,4 @@
-import { lifetimesFor, nextLifetime, sameAnswer, samePicturePath, type FreshnessPolicy } from '../src/avatar/freshness';
+import { nextLifetime, recordKeepSeconds, sameAnswer, samePicturePath, type FreshnessPolicy } from '../src/avatar/freshness';
 import type { RecordChanges } from '../src/records/record-changes';
 import type { AnswerStatus, AvatarMeta, AvatarStore, NewPicture, PictureState } from '../src/avatar/store';
 import type { Format } from '../src/avatar/variant';
@@ -156,9 +156,7 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
       lifetime,
       changedAt: unchanged ? previous.changedAt : now,
     };
-    // A picture's answer lives as long as its images, so it can be served stale; a negative one long enough
-    // past its freshness for the next refresh to see that it did not change.
-    const keepSeconds = status === 'ok' ? options.imageTtlSeconds : lifetime + lifetimesFor(freshness, status).maxSeconds;
+    const keepSeconds = recordKeepSeconds(freshness, options.imageTtlSeconds, meta);
     if (picture) await store.putPicture(hash, picture, { chatId, meta, ttlSeconds: keepSeconds });
     else await store.writeMeta(chatId, meta, keepSeconds);
     if (previous && !unchanged) {

@@ -56,3 +56,10 @@ export function freshnessPolicy(ttl: { avatarSeconds: number; avatarMaxSeconds: 
     negative: { baseSeconds: ttl.negativeSeconds, maxSeconds: Math.max(ttl.negativeSeconds, ttl.negativeMaxSeconds) },
   };
 }
+
+/**
+ * How long Redis keeps a record: a picture's as long as its images (IMAGE_TTL_SECONDS), so it can be served
+ * stale; one without a picture long enough past its freshness for the next refresh to see that it did not change.
+ */
+export const recordKeepSeconds = (policy: FreshnessPolicy, imageSeconds: number, { status, lifetime }: { status: AnswerStatus; lifetime: number }): number =>
+  status === 'ok' ? imageSeconds : lifetime + lifetimesFor(policy, status).maxSeconds;

@@ -87,6 +87,18 @@ function variantOf(stored: Buffer | null | undefined, hash: string): Buffer | un
 }
 
 /**
+ * A record put back from the durable store, unless one was written meanwhile (a resolve is newer). KEYS: meta;
+ * ARGV: ttl, then field, value...
+ */
+const RESTORE_LUA = `
+if redis.call('HEXISTS', KEYS[1], 'status') == 1 then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1
+`;
+
+/**
  * Writes an answer's fields, dropping the hash first when it held another picture (its variants are that
  * picture's) or no answer (a failure marker). KEYS: meta; ARGV: ttl, hash, then field, value...
  */
@@ -121,7 +133,8 @@ export interface VariantName {
 
 /** What is stored of a new picture: its source, and its default variant and info when they are not stored yet. */
 export interface NewPicture {
-  source: Buffer;
+  /** Left out of Redis where the durable store holds it. */
+  source?: Buffer;
   variant?: VariantName & { bytes: Buffer };
   info?: PictureInfo;
 }
@@ -165,6 +178,13 @@ export interface AvatarStore {
   hasVariant(chatId: string, hash: string, variant: VariantName): Promise<boolean>;
   /** Adds a variant to chatId's answer, unless the answer moved on to another picture meanwhile. */
   putVariant(chatId: string, hash: string, variant: VariantName, bytes: Buffer): Promise<void>;
+}
+
+/** What only the durable tier asks of the Redis tier: to be filled again from it. */
+export interface RedisAvatarStore extends AvatarStore {
+  /** A record and variants of its picture, unless Redis has a record for chatId (a newer one). */
+  restore(to: AnswerWrite, variants: (VariantName & { bytes: Buffer })[]): Promise<void>;
+  putInfo(hash: string, info: PictureInfo): Promise<void>;
 }
 
 type RedisCommand = [name: string, ...args: (string | number | Buffer)[]];
@@ -217,15 +237,17 @@ function toMeta(reply: (string | null)[]): AvatarMeta | undefined {
 interface StoreScripts {
   putVariant(meta: string, hash: string, field: string, bytes: Buffer): Promise<number>;
   markFailed(meta: string, ttlSeconds: number): Promise<number>;
+  restoreAnswer(meta: string, ttlSeconds: number, ...fields: (string | number | Buffer)[]): Promise<number>;
 }
 
-export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: StoreTtl, clock: Clock = systemClock): AvatarStore {
+export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: StoreTtl, clock: Clock = systemClock): RedisAvatarStore {
   const changes = createRecordChanges(redis, keyPrefix);
   const keys = createKeys(keyPrefix);
   if (!('writeAnswer' in redis)) {
     redis.defineCommand('writeAnswer', { numberOfKeys: 1, lua: WRITE_ANSWER_LUA });
     redis.defineCommand('putVariant', { numberOfKeys: 1, lua: PUT_VARIANT_LUA });
     redis.defineCommand('markFailed', { numberOfKeys: 1, lua: MARK_FAILED_LUA });
+    redis.defineCommand('restoreAnswer', { numberOfKeys: 1, lua: RESTORE_LUA });
   }
   const scripts = redis as unknown as StoreScripts;
 
@@ -238,6 +260,11 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
     if (variant) fields.push(variantField(variant.size, variant.format), storedVariant(meta.hash, variant.bytes));
     return ['writeAnswer', keys.meta(chatId), ttlSeconds, meta.hash, ...fields];
   };
+
+  const infoCommands = (hash: string, info: PictureInfo): RedisCommand[] => [
+    ['hset', keys.info(hash), ...Object.entries(info).flat()],
+    ['expire', keys.info(hash), ttl.imageSeconds],
+  ];
 
   async function heldVariant(chatId: string, hash: string, { size, format }: VariantName): Promise<boolean> {
     const [shown, held] = await redis.hmgetBuffer(keys.meta(chatId), 'hash', variantField(size, format));
@@ -293,8 +320,8 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
     },
 
     async putPicture(hash, { source, variant, info }, to) {
-      const commands: RedisCommand[] = [['set', keys.source(hash), source, 'EX', ttl.imageSeconds]];
-      if (info) commands.push(['hset', keys.info(hash), ...Object.entries(info).flat()], ['expire', keys.info(hash), ttl.imageSeconds]);
+      const commands: RedisCommand[] = source ? [['set', keys.source(hash), source, 'EX', ttl.imageSeconds]] : [];
+      if (info) commands.push(...infoCommands(hash, info));
       if (!('meta' in to)) {
         await sendTogether(redis, commands);
         if (variant) await putVariant(to.chatId, hash, variant, variant.bytes);
@@ -311,5 +338,15 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
     hasVariant: heldVariant,
 
     putVariant,
+
+    async restore({ chatId, meta, ttlSeconds }, variants) {
+      const fields: (string | number | Buffer)[] = Object.entries(meta).flat();
+      for (const { size, format, bytes } of variants) fields.push(variantField(size, format), storedVariant(meta.hash, bytes));
+      await scripts.restoreAnswer(keys.meta(chatId), ttlSeconds, ...fields);
+    },
+
+    async putInfo(hash, info) {
+      await sendTogether(redis, infoCommands(hash, info));
+    },
   };
 }

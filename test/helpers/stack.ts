@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import type { Clock } from '../../src/clock';
@@ -10,6 +13,9 @@ import { FakeImageHost } from '../fakes/image-host';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
+/** The durable store of test services: one folder, a sub-folder per key prefix (as a deployment shares one). */
+export const TEST_STORAGE_DIR = join(tmpdir(), 'avatar-cdn-test-storage');
+
 export interface Stack {
   url: string;
   config: Config;
@@ -19,6 +25,8 @@ export interface Stack {
   redis: Redis;
   /** Every log line the service wrote, parsed. */
   logs: Record<string, unknown>[];
+  /** The folder of the service's durable store (STORAGE_URL file:), for looking at what it keeps. */
+  storageDir: string;
   close(): Promise<void>;
 }
 
@@ -56,6 +64,7 @@ export function fakeUpstreamEnv({ green, images }: { green: FakeGreenApi; images
   return {
     REDIS_URL: redisUrl,
     KEY_PREFIX: prefix,
+    STORAGE_URL: `file:${TEST_STORAGE_DIR}`,
     HOST: '127.0.0.1',
     PORT: '0',
     WORKER_PORT: '0',
@@ -74,7 +83,7 @@ export interface Fakes {
   images: FakeImageHost;
   /** A key prefix of its own. */
   prefix: string;
-  /** Stops the fakes and deletes the prefix's keys. */
+  /** Stops the fakes and deletes the prefix's keys and stored files. */
   close(): Promise<void>;
 }
 
@@ -93,6 +102,7 @@ export async function startFakes(): Promise<Fakes> {
       const redis = new Redis(REDIS_URL);
       await deletePrefix(redis, prefix);
       await redis.quit();
+      rmSync(join(TEST_STORAGE_DIR, prefix), { recursive: true, force: true });
     },
   };
 }
@@ -122,6 +132,7 @@ export async function startStack({ env = {}, role = 'all', clock }: StackOptions
     images,
     redis,
     logs,
+    storageDir: join(TEST_STORAGE_DIR, fakes.prefix),
     async close() {
       await runtime.close();
       await fakes.close();

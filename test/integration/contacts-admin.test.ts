@@ -1,3 +1,5 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import request from 'supertest';
 import { contactTag } from '../../src/avatar/response';
 import { eventually, startStack, type Stack } from '../helpers/stack';
@@ -34,6 +36,7 @@ describe('POST /v1/avatars/:id/refresh', () => {
     const infoKeys = async () => stack.redis.keys(`${keyPrefix}:info:*`);
     const before = (await infoKeys()).length;
     await stack.redis.del(...(await infoKeys()));
+    rmSync(join(stack.storageDir, 'info'), { recursive: true });
     expect((await request(stack.url).get('/avatar/11007000003.json')).body.thumbhash).toBeNull();
 
     await request(stack.url).post('/v1/avatars/11007000003/refresh').set(auth);

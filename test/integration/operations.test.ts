@@ -82,7 +82,7 @@ describe('cache and queue on two Redis databases (REDIS_URL, QUEUE_REDIS_URL)', 
       const cacheKeys = await cacheDb.keys(`${prefix}:*`);
       const queueKeys = await queueDb.keys(`${prefix}:*`);
       expect(cacheKeys.some((k) => k.includes(':meta:'))).toBe(true);
-      expect(cacheKeys.some((k) => k.includes(':src:'))).toBe(true);
+      expect(cacheKeys.some((k) => k.includes(':info:'))).toBe(true);
       expect(cacheKeys.some((k) => k.startsWith(`${prefix}:resolve:`))).toBe(false);
       expect(queueKeys.some((k) => k.startsWith(`${prefix}:resolve:`))).toBe(true);
       expect(queueKeys.some((k) => k.includes(':meta:') || k.includes(':src:'))).toBe(false);

@@ -29,7 +29,7 @@ describeWithRedis('health and readiness against a Redis that goes away', () => {
     expect((await request(stack.url).get('/healthz')).status).toBe(200);
     const ready = await readyz(stack.url, READYZ_ADMIN);
     expect(ready.status).toBe(200);
-    expect(ready.body).toEqual({ status: 'ok', redis: 'ok', queue: 'ok', upstream: 'ok', instances: { [stack.green.idInstance]: 'ok' } });
+    expect(ready.body).toEqual({ status: 'ok', redis: 'ok', queue: 'ok', storage: 'ok', upstream: 'ok', instances: { [stack.green.idInstance]: 'ok' } });
   });
 
   it('says 503 and which part failed when Redis is down, serves placeholders, and recovers with no restart', async () => {

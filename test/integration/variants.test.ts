@@ -1,3 +1,5 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { createKeys } from '../../src/avatar/keys';
 import { createAvatarStore, variantField } from '../../src/avatar/store';
@@ -12,7 +14,8 @@ const CHAT = `${USER}@c.us`;
 let stack: Stack;
 let keys: ReturnType<typeof createKeys>;
 let hash: string;
-let sourceKey: string;
+/** The picture's source in the durable store. */
+const sourceFile = () => join(stack.storageDir, 'sources', hash);
 
 beforeAll(async () => {
   // One sharp slot: at most 4 renders in the serving process, so six new variants at once exceed it.
@@ -21,7 +24,6 @@ beforeAll(async () => {
   expect((await get(stack.url, `/avatar/${USER}.webp`)).status).toBe(200);
   keys = createKeys(stack.config.redis.keyPrefix);
   hash = (await stack.redis.hget(keys.meta(CHAT), 'hash'))!;
-  sourceKey = keys.source(hash);
 });
 afterAll(() => stack.close());
 
@@ -66,28 +68,52 @@ describe('new variants of a cached avatar', () => {
     expect(stack.green.callsFor(CHAT)).toBe(1);
   });
 
-  it('fetch an evicted source again through the stored link: one download, no GetAvatar call, for 20 requests at once', async () => {
-    await stack.redis.del(sourceKey);
+  it('fetch a source the durable store lost again through the stored link: one download, no GetAvatar call, for 20 requests at once', async () => {
+    rmSync(sourceFile());
     const responses = await Promise.all(Array.from({ length: 20 }, () => get(stack.url, `/avatar/${USER}.jpg?size=384`)));
     expect(responses.map((r) => r.status)).toEqual(responses.map(() => 200));
     expect(await side(responses[0]!.body as Buffer)).toBe(384);
     expect(stack.images.downloads('alice')).toBe(2);
     expect(stack.green.callsFor(CHAT)).toBe(1);
+    expect(readFileSync(sourceFile()).length).toBeGreaterThan(0);
   });
 
+  it('fetch again a stored source whose bytes no longer match its hash (a corrupted disk), and serve the picture', async () => {
+    writeFileSync(sourceFile(), 'not an image');
+    const res = await get(stack.url, `/avatar/${USER}.webp?size=512`);
+    expect(res.headers['x-avatar-status']).toBe('ok');
+    expect(await side(res.body as Buffer)).toBe(512);
+    expect(stack.images.downloads('alice')).toBe(3);
+    expect(stack.green.callsFor(CHAT)).toBe(1);
+    expect(readFileSync(sourceFile()).toString()).not.toBe('not an image');
+  });
+});
+
+describe('new variants with Redis only (STORAGE_URL=none)', () => {
+  let redisOnly: Stack;
+  beforeAll(async () => {
+    redisOnly = await startStack({ env: { STORAGE_URL: 'none' } });
+    redisOnly.green.set(CHAT, { kind: 'avatar', url: await redisOnly.images.add('alice') });
+    expect((await get(redisOnly.url, `/avatar/${USER}.webp`)).status).toBe(200);
+  });
+  afterAll(() => redisOnly.close());
+
   it('answer the error placeholder for a stored source that cannot be rendered, drop it, and fetch it again next time', async () => {
-    await stack.redis.set(sourceKey, Buffer.from('not an image'));
-    const failed = await get(stack.url, `/avatar/${USER}.webp?size=512`);
+    const redisKeys = createKeys(redisOnly.config.redis.keyPrefix);
+    const source = redisKeys.source((await redisOnly.redis.hget(redisKeys.meta(CHAT), 'hash'))!);
+    expect(await redisOnly.redis.exists(source)).toBe(1);
+    await redisOnly.redis.set(source, Buffer.from('not an image'));
+    const failed = await get(redisOnly.url, `/avatar/${USER}.webp?size=512`);
     expect(failed.status).toBe(200);
     expect(failed.headers['x-avatar-status']).toBe('error');
     expect(failed.headers['cache-control']).toBe('no-store');
-    expect(stack.logs.some((l) => l.msg === 'render failed' && l.chatId === CHAT && /cannot render source/.test(String(l.err)))).toBe(true);
-    expect(await stack.redis.exists(sourceKey)).toBe(0);
+    expect(redisOnly.logs.some((l) => l.msg === 'render failed' && l.chatId === CHAT && /cannot render source/.test(String(l.err)))).toBe(true);
+    expect(await redisOnly.redis.exists(source)).toBe(0);
 
-    const again = await get(stack.url, `/avatar/${USER}.webp?size=512`);
+    const again = await get(redisOnly.url, `/avatar/${USER}.webp?size=512`);
     expect(again.headers['x-avatar-status']).toBe('ok');
     expect(await side(again.body as Buffer)).toBe(512);
-    expect(stack.images.downloads('alice')).toBe(3);
-    expect(stack.green.callsFor(CHAT)).toBe(1);
+    expect(redisOnly.images.downloads('alice')).toBe(2);
+    expect(redisOnly.green.callsFor(CHAT)).toBe(1);
   });
 });
