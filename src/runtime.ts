@@ -173,7 +173,7 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
   // Workers start before the API is built: an API in the same process resolves misses and renders new variants
   // on their pipeline.
   const workers: AvatarWorkers | undefined = workerConnection
-    ? startWorkers({ config, connection: workerConnection, cache, greenApi, slots, store, logger, metrics, clock, outages })
+    ? startWorkers({ config, connection: workerConnection, cache, greenApi, slots, store, durable: storage?.durable, logger, metrics, clock, outages })
     : undefined;
 
   let handler: RequestListener;

@@ -10,7 +10,7 @@ import type { SharpSlots } from '../src/images/sharp-slots';
 import type { Metrics } from '../src/metrics';
 import { createDownloader } from '../src/images/download';
 import type { Logger } from '../src/logger';
-import { jobDefaults, QUEUE_NAMES, REFRESH_AHEAD_SCHEDULER, type JobOutcome, type RenderJob, type ResolveJob } from '../src/queue/jobs';
+import { jobDefaults, QUEUE_NAMES, REFRESH_AHEAD_SCHEDULER, RETENTION_SCHEDULER, type JobOutcome, type RenderJob, type ResolveJob } from '../src/queue/jobs';
 import type { RedisClient } from '../src/redis';
 import { createMarkBatchFailed } from '../src/warm/batches';
 import { createAvatarPipeline } from './avatar-pipeline';
@@ -23,6 +23,8 @@ import { createResolveClaims } from './resolve-claims';
 import { createResolveOnce } from './resolve-once';
 import { createReportFailure, isLastAttempt } from './job-errors';
 import { createRefreshAhead } from './refresh-ahead';
+import { createRetention } from './retention';
+import type { DurableAvatars } from '../src/storage/durable-avatars';
 import { createWebhookProcessor } from './webhook';
 import { createChangeEvents, type WebhookJob } from '../src/events/change-events';
 import { createRecordChanges } from '../src/records/record-changes';
@@ -39,6 +41,8 @@ export interface WorkerDeps {
   slots: SharpSlots;
   metrics: Metrics;
   store: AvatarStore;
+  /** The durable store's contents, for the retention job (none with STORAGE_URL=none). */
+  durable?: DurableAvatars;
   logger: Logger;
   clock: Clock;
   /** Where Redis trouble of the queue objects is reported (state changes, not every retry). */
@@ -61,7 +65,7 @@ export interface AvatarWorkers {
 }
 
 /** Starts the workers without waiting for Redis: they connect (and reconnect) in the background. */
-export function startWorkers({ config, connection, cache, greenApi, slots, store, logger, metrics, clock, outages }: WorkerDeps): AvatarWorkers {
+export function startWorkers({ config, connection, cache, greenApi, slots, store, durable, logger, metrics, clock, outages }: WorkerDeps): AvatarWorkers {
   const { keyPrefix, queuePrefix: prefix } = config.redis;
   const { instances, ratePerSec } = config.greenApi;
   const webhooks = startWebhooks(config, connection);
@@ -130,7 +134,7 @@ export function startWorkers({ config, connection, cache, greenApi, slots, store
     stalledInterval: config.jobs.lockMs,
   });
 
-  const maintenance = startMaintenance(config, connection, cache, resolveQueue, clock, logger);
+  const maintenance = startMaintenance(config, connection, cache, resolveQueue, durable, clock, logger);
   const workers = [resolveWorker, renderWorker, maintenance.worker, ...(webhooks ? [webhooks.worker] : [])];
   const queues = [resolveQueue, maintenance.queue, ...(webhooks ? [webhooks.queue] : [])];
   for (const queue of queues) queue.on('error', (err) => outages.failed(`queue ${queue.name}`, err));
@@ -185,20 +189,43 @@ function startWebhooks(config: Config, connection: RedisClient) {
   return { queue, worker };
 }
 
-/** The keep-fresh job, repeated every REFRESH_CHECK_SECONDS by a BullMQ job scheduler (off with REFRESH_AHEAD_SECONDS=0). */
-function startMaintenance(config: Config, connection: RedisClient, cache: RedisClient, resolveQueue: Queue<ResolveJob, JobOutcome>, clock: Clock, logger: Logger) {
+/** How often the retention job runs, and how many records one run looks at. */
+const RETENTION_EVERY_MS = 3_600_000;
+const RETENTION_PER_RUN = 1000;
+
+/**
+ * The maintenance queue's repeated jobs, each from a BullMQ job scheduler (so one process runs each): keep-fresh
+ * every REFRESH_CHECK_SECONDS (off with REFRESH_AHEAD_SECONDS=0), and the durable store's retention hourly (off
+ * with STORAGE_RETENTION_DAYS=0 or STORAGE_URL=none).
+ */
+function startMaintenance(
+  config: Config,
+  connection: RedisClient,
+  cache: RedisClient,
+  resolveQueue: Queue<ResolveJob, JobOutcome>,
+  durable: DurableAvatars | undefined,
+  clock: Clock,
+  logger: Logger,
+) {
   const { keyPrefix, queuePrefix: prefix } = config.redis;
   const queue = new Queue(QUEUE_NAMES.maintenance, { connection, prefix, defaultJobOptions: { removeOnComplete: true, removeOnFail: config.jobs.failedKeep } });
-  // The connection queues the command until Redis answers: this never blocks the start.
-  const schedule =
-    config.refreshAhead.seconds > 0
-      ? queue.upsertJobScheduler(REFRESH_AHEAD_SCHEDULER, { every: config.refreshAhead.checkSeconds * 1000 }, { name: REFRESH_AHEAD_SCHEDULER })
-      : queue.removeJobScheduler(REFRESH_AHEAD_SCHEDULER);
-  schedule.catch((err: Error) => logger.warn({ err: err.message }, 'could not set up the keep-fresh schedule'));
+  // The connection queues the commands until Redis answers: this never blocks the start.
+  const schedule = (name: string, everyMs: number | undefined) =>
+    (everyMs ? queue.upsertJobScheduler(name, { every: everyMs }, { name }) : queue.removeJobScheduler(name)).catch((err: Error) =>
+      logger.warn({ err: err.message, job: name }, 'could not set up a maintenance schedule'),
+    );
+  void schedule(REFRESH_AHEAD_SCHEDULER, config.refreshAhead.seconds > 0 ? config.refreshAhead.checkSeconds * 1000 : undefined);
+  const retentionDays = durable ? config.storage.retentionDays : 0;
+  void schedule(RETENTION_SCHEDULER, retentionDays > 0 ? RETENTION_EVERY_MS : undefined);
   const refresh = createRefreshAhead(cache, keyPrefix, resolveQueue, clock, {
     aheadSeconds: config.refreshAhead.seconds,
     recentSeconds: config.ttl.avatarSeconds,
   });
-  const worker = new Worker(QUEUE_NAMES.maintenance, refresh, { connection, prefix, concurrency: 1, drainDelay: 1 });
+  const retention = durable && retentionDays > 0 ? createRetention(durable, cache, keyPrefix, clock, { days: retentionDays, perRun: RETENTION_PER_RUN }) : undefined;
+  const worker = new Worker(
+    QUEUE_NAMES.maintenance,
+    async (job): Promise<JobOutcome> => (job.name === RETENTION_SCHEDULER ? (retention?.() ?? { status: 'retention off' }) : refresh()),
+    { connection, prefix, concurrency: 1, drainDelay: 1 },
+  );
   return { queue, worker };
 }

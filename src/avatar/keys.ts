@@ -31,6 +31,8 @@ export interface CacheKeys {
   callSlot(idInstance: string): string;
   /** Change events: a capped Redis Stream read with XREAD/XRANGE. */
   events: string;
+  /** The last durable record the retention job looked at: the next run goes on after it. */
+  retentionCursor: string;
 }
 
 export function createKeys(prefix: string): CacheKeys {
@@ -50,5 +52,6 @@ export function createKeys(prefix: string): CacheKeys {
     callSlot: (idInstance) => `${prefix}:slot:${idInstance}`,
     instanceStateAt: (idInstance) => `${prefix}:instance-state-at:${idInstance}`,
     events: `${prefix}:events`,
+    retentionCursor: `${prefix}:retention-cursor`,
   };
 }

@@ -7,6 +7,8 @@ export const QUEUE_NAMES = { resolve: 'resolve', render: 'render', maintenance: 
 
 /** The repeatable keep-fresh job (BullMQ job scheduler) on the maintenance queue. */
 export const REFRESH_AHEAD_SCHEDULER = 'refresh-ahead';
+/** The repeatable retention job of the durable store (STORAGE_RETENTION_DAYS), on the maintenance queue. */
+export const RETENTION_SCHEDULER = 'storage-retention';
 
 export interface ResolveJob {
   chatId: string;

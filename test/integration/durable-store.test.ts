@@ -10,7 +10,10 @@ import { makeJpeg } from '../fakes/image-host';
 import { get, readyz } from '../helpers/http';
 import { metricValue } from '../helpers/metrics';
 import { startS3Server, type S3Server } from '../helpers/s3-server';
-import { eventually, startStack, type Stack } from '../helpers/stack';
+import { eventually, fakeUpstreamEnv, ManualClock, REDIS_URL, startFakes, startStack, TEST_STORAGE_DIR, type Stack } from '../helpers/stack';
+import { spawnService } from '../helpers/service-process';
+import { Queue } from 'bullmq';
+import { QUEUE_NAMES, RETENTION_SCHEDULER } from '../../src/queue/jobs';
 
 /**
  * The durable tier: pictures, thumbnails and records outlive the cache Redis. The cache is a database of its own
@@ -147,5 +150,86 @@ describe.each([
     const before = stack.green.callsFor(`${CONTACTS[0]}@c.us`);
     expect((await get(stack.url, `/avatar/${CONTACTS[0]}.webp`)).headers['x-avatar-status']).toBe('ok');
     expect(stack.green.callsFor(`${CONTACTS[0]}@c.us`)).toBe(before + 1);
+  });
+});
+
+describe('retention (STORAGE_RETENTION_DAYS)', () => {
+  it('removes contacts neither served nor refreshed for that long, with their pictures, and keeps the others', async () => {
+    const clock = new ManualClock();
+    const stack = await startStack({ clock: clock.now, env: { STORAGE_RETENTION_DAYS: '2', MEMORY_CACHE_MB: '0' } });
+    const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const maintenance = new Queue(QUEUE_NAMES.maintenance, { connection, prefix: stack.config.redis.queuePrefix });
+    try {
+      const [served, forgotten] = ['11008100001', '11008100002'];
+      for (const [i, id] of [served, forgotten].entries()) {
+        stack.green.set(`${id}@c.us`, { kind: 'avatar', url: await stack.images.add(`kept-${i}`, { seed: 90 + i }) });
+        expect((await get(stack.url, `/avatar/${id}.webp`)).headers['x-avatar-status']).toBe('ok');
+      }
+      const sources = () => readdirSync(join(stack.storageDir, 'sources'));
+      expect(sources()).toHaveLength(2);
+
+      // Two days on, one of them is asked for: served stale, and refreshed.
+      clock.advance(2 * 86_400);
+      expect((await get(stack.url, `/avatar/${served}.webp`)).headers['x-cache']).toBe('STALE');
+      await eventually(() => stack.green.callsFor(`${served}@c.us`) === 2);
+      clock.advance(1.5 * 86_400);
+
+      await maintenance.add(RETENTION_SCHEDULER, {});
+      await eventually(() => readdirSync(join(stack.storageDir, 'records')).length === 1);
+      expect(sources()).toHaveLength(1);
+      expect(readFileSync(join(stack.storageDir, 'sources', sources()[0]!)).equals(await makeJpeg(90))).toBe(true);
+    } finally {
+      await maintenance.close();
+      await connection.quit();
+      await stack.close();
+    }
+  });
+});
+
+describe('upgrading from a version that kept sources in Redis', () => {
+  it('serves its contacts, new sizes with no download, and moves each source to the durable store on first use', async () => {
+    const before = await startStack({ env: { STORAGE_URL: 'none' } });
+    const chatId = '11008200001@c.us';
+    before.green.set(chatId, { kind: 'avatar', url: await before.images.add('upgraded', { seed: 95 }) });
+    const old = await get(before.url, '/avatar/11008200001.webp');
+    const prefix = before.config.redis.keyPrefix;
+    const [sourceKey] = await before.redis.keys(`${prefix}:src:*`);
+    expect(sourceKey).toBeDefined();
+
+    const upgraded = await startRuntime({ ...before.config, storage: { ...before.config.storage, target: { kind: 'file', dir: TEST_STORAGE_DIR } } }, 'all', createLogger('silent'));
+    try {
+      await upgraded.ready;
+      expect((await get(upgraded.url, '/avatar/11008200001.webp')).headers.etag).toBe(old.headers.etag);
+      const bigger = await get(upgraded.url, '/avatar/11008200001.png?size=256');
+      expect(bigger.headers['x-avatar-status']).toBe('ok');
+      expect(before.images.downloads('upgraded')).toBe(1);
+      expect(before.green.callsFor(chatId)).toBe(1);
+      await eventually(async () => (await before.redis.exists(sourceKey!)) === 0);
+      const moved = readFileSync(join(before.storageDir, 'sources', sourceKey!.slice(`${prefix}:src:`.length)));
+      expect(moved.equals(await makeJpeg(95))).toBe(true);
+    } finally {
+      await upgraded.close();
+      await before.close();
+    }
+  });
+});
+
+describe('an S3 store in a real process', () => {
+  it('keeps stdout JSON lines and stderr empty (the AWS SDK says nothing of its own)', async () => {
+    const [fakes, s3] = await Promise.all([startFakes(), startS3Server()]);
+    const service = spawnService({ ...fakeUpstreamEnv(fakes, fakes.prefix), ...s3.env() });
+    try {
+      const url = await service.ready();
+      fakes.green.set('11008300001@c.us', { kind: 'avatar', url: await fakes.images.add('in-a-process') });
+      expect((await get(url, '/avatar/11008300001.webp')).headers['x-avatar-status']).toBe('ok');
+      service.child.kill('SIGTERM');
+      expect(await service.exited).toBe(0);
+      expect(service.stderr.join('')).toBe('');
+      expect(service.stdout.length).toBeGreaterThan(1);
+      for (const line of service.stdout) expect(() => JSON.parse(line)).not.toThrow();
+    } finally {
+      service.child.kill('SIGKILL');
+      await Promise.all([fakes.close(), s3.close()]);
+    }
   });
 });
