@@ -37,8 +37,9 @@ async function main(): Promise<void> {
   const upstream = await startDemoUpstream();
   const { green, images } = upstream;
   // What the service needs to talk to the demo upstream: also what `start:api` and `start:worker` need.
-  // (The tests' settings for the fakes, less their ephemeral ports: the demo listens where PORT says.)
-  const { HOST: _host, PORT: _port, WORKER_PORT: _workerPort, ...upstreamEnv } = fakeUpstreamEnv(
+  // (The tests' settings for the fakes, less their ephemeral ports, the demo listening where PORT says, and
+  // their storage folder: the demo keeps its pictures where STORAGE_URL says, ./data by default.)
+  const { HOST: _host, PORT: _port, WORKER_PORT: _workerPort, STORAGE_URL: _storage, ...upstreamEnv } = fakeUpstreamEnv(
     { green, images },
     process.env.KEY_PREFIX ?? 'avatar-cdn-demo',
     redisUrl,
