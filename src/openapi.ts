@@ -125,6 +125,7 @@ export const openApiDocument = {
           status: { enum: ['ok', 'unavailable'] },
           redis: { type: 'string', description: 'ok, or why not: "unreachable (connection refused)"' },
           queue: { type: 'string' },
+          storage: { type: 'string', description: 'the durable store: ok, none (STORAGE_URL=none), or "failing (<reason>)"; never makes the service unready' },
           upstream: { enum: ['ok', 'unauthorized', 'quota', 'unknown'] },
           instances: { type: 'object', additionalProperties: { type: 'string' } },
           quota: { type: 'object', description: 'What the last HTTP 466 said, per instance paused for it' },
@@ -240,10 +241,16 @@ export const openApiDocument = {
     },
     '/v1/avatars/{id}': {
       delete: {
-        summary: 'Forget one contact (admin): the next request resolves it again',
+        summary: 'Forget one contact (admin): its record and every stored byte of a picture no other contact shows; the next request resolves it again',
         security: ADMIN,
         parameters: [ID_PARAM],
-        responses: { 204: { description: 'Forgotten' }, 400: error('Bad id'), 401: error('Missing or wrong Bearer token'), 404: error('ADMIN_TOKEN is unset') },
+        responses: {
+          204: { description: 'Forgotten' },
+          400: error('Bad id'),
+          401: error('Missing or wrong Bearer token'),
+          404: error('ADMIN_TOKEN is unset'),
+          503: error('The durable store could not erase it (storage_unavailable): try again', { 'Retry-After': header('Seconds') }),
+        },
       },
     },
     '/healthz': {

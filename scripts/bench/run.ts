@@ -20,7 +20,8 @@ import sharp from 'sharp';
 import { FakeGreenApi } from '../../test/fakes/green-api';
 import { FakeImageHost } from '../../test/fakes/image-host';
 import { spawnService, type ServiceProcess } from '../../test/helpers/service-process';
-import { deletePrefix, fakeUpstreamEnv } from '../../test/helpers/stack';
+import { deletePrefix, fakeUpstreamEnv, TEST_STORAGE_DIR } from '../../test/helpers/stack';
+import { makeJpeg } from '../../test/fakes/image-host';
 import { freePort } from '../../test/helpers/redis-server';
 import { ensureWrk, wrkLoad, type LoadResult } from './wrk';
 
@@ -94,6 +95,89 @@ const target = (value: number, min: number) => {
   return `${shown}x (target >= ${min}x: ${value >= min ? 'met' : 'MISSED'})`;
 };
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+
+/** Every key of a prefix matching `pattern` (`meta:*`), deleted: the cache's keys, not the queues'. */
+async function deleteMatching(redis: Redis, prefix: string, pattern: string): Promise<number> {
+  let [cursor, deleted] = ['0', 0];
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:${pattern}`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) deleted += await redis.del(...keys);
+  } while (cursor !== '0');
+  return deleted;
+}
+
+/** Contacts known to the durable-store rows. */
+const KNOWN_N = 1000;
+const KNOWN_BASE = 11600000000;
+
+/**
+ * The two tiers (issue "Avatars that outlive Redis"): Redis bytes per contact with a picture, and 1,000 known
+ * contacts served from Redis, then again after the cache Redis lost them (from the durable store, a folder), with
+ * the upstream calls and downloads that cost (want 0 and 0).
+ */
+async function durableRows(env: Record<string, string>, redis: Redis): Promise<void> {
+  const prefix = `${env.KEY_PREFIX}-known`;
+  const green = new FakeGreenApi();
+  const images = new FakeImageHost();
+  await Promise.all([green.start(), images.start()]);
+  for (let i = 0; i < KNOWN_N; i++) green.set(`${KNOWN_BASE + i}@c.us`, { kind: 'avatar', url: await images.add(`known-${i}`, { bytes: await makeJpeg(20_000 + i) }) });
+  const service = spawnService({ ...env, ...fakeUpstreamEnv({ green, images }, prefix, REDIS_URL), LOG_LEVEL: 'info', GREEN_API_RATE_PER_SEC: '1000', MISS_RATE_PER_MIN: '0', RENDER_RATE_PER_MIN: '0', MISS_WAIT_MS: '10000', MEMORY_CACHE_MB: '0' }, [], { built: true });
+  try {
+    const url = await service.ready();
+    const all = Array.from({ length: KNOWN_N }, (_, i) => `/avatar/${KNOWN_BASE + i}.webp`);
+    /** Each path once, 16 in flight: requests a second and latencies. */
+    const each = async () => {
+      let next = 0;
+      const times: number[] = [];
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < all.length) {
+            const t = performance.now();
+            const res = await fetch(`${url}${all[next++]!}`);
+            await res.arrayBuffer();
+            if (res.headers.get('x-avatar-status') !== 'ok') throw new Error(`${res.url}: ${res.headers.get('x-avatar-status')} among known contacts`);
+            times.push(performance.now() - t);
+          }
+        }),
+      );
+      times.sort((a, b) => a - b);
+      return { rate: all.length / ((performance.now() - started) / 1000), p50: times[times.length >> 1]!, p99: times[Math.floor(times.length * 0.99)]! };
+    };
+    await each(); // cold: resolved, downloaded, rendered, stored in both tiers
+    const sourceKb = Math.round((await Promise.all(Array.from({ length: 20 }, (_, i) => makeJpeg(20_000 + i)))).reduce((n, b) => n + b.length, 0) / 20 / 1024);
+    let bytes = 0;
+    for (let i = 0; i < KNOWN_N; i++) {
+      const meta = `${prefix}:meta:{${KNOWN_BASE + i}@c.us}`;
+      bytes += Number(await redis.call('MEMORY', 'USAGE', meta, 'SAMPLES', '0'));
+    }
+    for (const key of (await redis.keys(`${prefix}:info:*`)).concat(await redis.keys(`${prefix}:src:*`))) bytes += Number(await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
+    const perContact = bytes / KNOWN_N / 1024;
+    rows.push({ scenario: `Redis memory per contact with a picture (${KNOWN_N.toLocaleString('en')} contacts, 640 px JPEGs of ~${sourceKb} KB; record, default thumbnail, picture info)`, note: `${perContact.toFixed(1)} KB (target <= 8 KB: ${perContact <= 8 ? 'met' : 'MISSED'}); sources in the durable store only` });
+
+    const fromRedis = await each();
+    const [callsBefore, downloadsBefore] = [green.calls.length, images.downloads()];
+    await deleteMatching(redis, prefix, 'meta:*');
+    await deleteMatching(redis, prefix, 'info:*');
+    const fromStore = await each();
+    const [calls, downloads] = [green.calls.length - callsBefore, images.downloads() - downloadsBefore];
+    rows.push({ scenario: `${KNOWN_N.toLocaleString('en')} known contacts from Redis (MEMORY_CACHE_MB=0), each once, 16 in flight`, rps: fromRedis.rate, p50: fromRedis.p50, p99: fromRedis.p99, note: 'requests/s' });
+    rows.push({
+      scenario: `the same ${KNOWN_N.toLocaleString('en')} contacts after the cache Redis lost them: read from the durable store (file:) and put back`,
+      rps: fromStore.rate,
+      p50: fromStore.p50,
+      p99: fromStore.p99,
+      note: `${ratio(fromStore.rate, fromRedis.rate)} from Redis; GetAvatar calls ${calls}, downloads ${downloads} (target 0 and 0: ${calls === 0 && downloads === 0 ? 'met' : 'MISSED'})`,
+    });
+  } finally {
+    service.child.kill('SIGTERM');
+    await service.exited;
+    await Promise.all([green.close(), images.close()]);
+    await deletePrefix(redis, prefix);
+    rmSync(path.join(TEST_STORAGE_DIR, prefix), { recursive: true, force: true });
+  }
+}
 
 async function main(): Promise<void> {
   ensureWrk();
@@ -298,12 +382,14 @@ async function main(): Promise<void> {
     rows.push({ scenario: `raw sharp: the same sources -> 96 png, 4 in flight, after ${WARM_UP_N} others (${roundsNote})`, rps: median(variantRounds.sharp.map((r) => r.rate)), note: 'thumbnails/s' });
     rows.push({ scenario: `ipx 3 (its own sharp), the same sources from disk -> 96 png over http, 16 in flight, after ${WARM_UP_N} others`, rps: ipxRun.rate, p50: ipxRun.p50, p99: ipxRun.p99, note: `${roundsRatio(variantRounds.ipx, variantRounds.sharp).toFixed(2)}x raw sharp; ${ipxRun.cpuMs.toFixed(1)} CPU-ms each` });
     rows.push({
-      scenario: `new variant of a cached source: ${COLD_N} avatars asked at 96 png, 16 in flight, after ${WARM_UP_N} others`,
+      scenario: `new variant of a known picture (its source read from the durable store, file:): ${COLD_N} avatars asked at 96 png, 16 in flight, after ${WARM_UP_N} others`,
       rps: variants.rate,
       p50: variants.p50,
       p99: variants.p99,
       note: `${target(roundsRatio(variantRounds.service, variantRounds.sharp), 0.75)} raw sharp, ${target(roundsRatio(variantRounds.service, variantRounds.ipx), 1)} ipx; service ${variants.cpuMs.toFixed(1)} CPU-ms each`,
     });
+
+    await durableRows(env, redis);
 
     let seq = 0;
     const overhead = await autocannon({
@@ -378,6 +464,7 @@ async function main(): Promise<void> {
     await Promise.all([green.close(), images.close()]);
     await deletePrefix(redis, prefix);
     await redis.quit();
+    rmSync(path.join(TEST_STORAGE_DIR, prefix), { recursive: true, force: true });
   }
 
   // The upstream economy over simulated weeks (in this process, against the same Redis).

@@ -1,3 +1,4 @@
+import { AppError } from '../errors';
 import { sha256 } from '../images/render';
 import type { Logger } from '../logger';
 import type { DurableAvatars } from '../storage/durable-avatars';
@@ -93,9 +94,13 @@ export function createTieredStore({ redis, durable, retries, keepSeconds, defaul
     markFailed: (chatId, ttlSeconds) => redis.markFailed(chatId, ttlSeconds),
 
     async forget(chatId) {
-      // Served no more at once; then every durable copy (a failure here fails the request: erasure is not done).
+      // Served no more at once; then every durable copy. A failure fails the request: erasure is not done.
       await redis.forget(chatId);
-      await durable.erase(chatId);
+      try {
+        await durable.erase(chatId);
+      } catch {
+        throw new AppError(503, 'storage_unavailable', 'forgotten in Redis, but the durable store could not erase the contact: try again', { 'Retry-After': '30' });
+      }
     },
 
     async getSource(hash) {

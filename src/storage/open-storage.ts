@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import type { BlobStore } from './blob-store';
+import { StorageUnusableError, type BlobStore } from './blob-store';
 import { createFileStore } from './file-store';
 import { createS3Store } from './s3-store';
 
@@ -12,6 +12,11 @@ export async function openBlobStore({ target, timeoutMs }: Config['storage'], ke
   if (target.kind === 'none') return undefined;
   if (target.kind === 'file') store = createFileStore(target.dir, keyPrefix);
   else store = createS3Store({ ...target, timeoutMs }, keyPrefix);
-  await store.check();
+  // A check that hangs (a dead network mount, /proc) is an unusable store too, said in one line.
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StorageUnusableError(`STORAGE_URL ${store.location} cannot be used: no answer in ${timeoutMs} ms (STORAGE_TIMEOUT_MS)`)), timeoutMs);
+  });
+  await Promise.race([store.check(), hung]).finally(() => clearTimeout(timer));
   return store;
 }

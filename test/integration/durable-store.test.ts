@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
@@ -115,6 +116,9 @@ describe.each([
       expect((await readyz(stack.url, ADMIN)).status).toBe(200);
       expect(stack.logs.filter((l) => String(l.msg).startsWith('storage: failing'))).toHaveLength(1);
       expect(await metricValue(stack.url, 'avatar_storage_operations_total', { outcome: 'error' })).toBeGreaterThan(0);
+      // Erasure cannot be done now: the caller is told so, and to try again.
+      const forget = await request(stack.url).delete(`/v1/avatars/${CONTACTS[1]}`).set({ Authorization: `Bearer ${ADMIN}` });
+      expect([forget.status, forget.body.error.code, forget.headers['retry-after']]).toEqual([503, 'storage_unavailable', '30']);
     } finally {
       await s3.start();
     }
@@ -231,5 +235,19 @@ describe('an S3 store in a real process', () => {
       service.child.kill('SIGKILL');
       await Promise.all([fakes.close(), s3.close()]);
     }
+  });
+});
+
+describe('a STORAGE_URL that cannot be used', () => {
+  it('stops the start with one JSON line naming it, exit code 1', async () => {
+    // A folder below a file: no process, root or not, can create it.
+    const file = join(mkdtempSync(join(tmpdir(), 'not-a-folder-')), 'file');
+    writeFileSync(file, '');
+    const service = spawnService({ REDIS_URL, GREEN_API_ID_INSTANCE: '1101000001', GREEN_API_TOKEN_INSTANCE: 'token', PORT: '0', STORAGE_URL: `file:${file}/data` });
+    expect(await service.exited).toBe(1);
+    expect(service.stderr.join('')).toBe('');
+    expect(service.stdout).toHaveLength(1);
+    const line = JSON.parse(service.stdout[0]!) as { level: number; msg: string };
+    expect(line.msg).toBe(`STORAGE_URL file:${file}/data cannot be used: ENOTDIR writing in ${file}/data/avatar-cdn`);
   });
 });

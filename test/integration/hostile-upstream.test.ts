@@ -135,7 +135,8 @@ describe('a GetAvatar call is bounded end to end', () => {
     await eventually(() => stack.logs.some((l) => l.msg === 'GetAvatar' && l.chatId === '11000093001@c.us'), 5000);
     const line = stack.logs.find((l) => l.msg === 'GetAvatar' && l.chatId === '11000093001@c.us')!;
     expect(line.err).toBe('GetAvatar took longer than 500 ms');
-    expect(line.ms as number).toBeLessThan(1500);
+    // Bounded by the timeout, far from the 20 s the body takes (a loaded machine may add a second or two).
+    expect(line.ms as number).toBeLessThan(5000);
   });
 
   it('stops reading a 64 MiB answer at 64 KB', async () => {

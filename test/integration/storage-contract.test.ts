@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,6 +162,19 @@ describe('STORAGE_URL at start', () => {
       'STORAGE_URL s3://no-such-bucket cannot be used: the bucket does not exist',
     );
     expect(await openBlobStore(storage({ STORAGE_URL: 'none' }), 'avatar-cdn')).toBeUndefined();
+    // An endpoint that takes the connection and never answers: the check is bounded.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket)).listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    try {
+      const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      await expect(openBlobStore(storage({ STORAGE_URL: 's3://avatars', S3_ENDPOINT: endpoint, STORAGE_TIMEOUT_MS: '300' }), 'avatar-cdn')).rejects.toThrow(
+        `STORAGE_URL s3://avatars/avatar-cdn/ at ${endpoint} cannot be used: no answer in 300 ms (STORAGE_TIMEOUT_MS)`,
+      );
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
   });
 
   it('refuses an unknown scheme by name', () => {
