@@ -1,20 +1,14 @@
 import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
-import type { AvatarInfo } from './avatar/info';
-import type { AvatarService } from './avatar/service';
-import type { Format } from './avatar/variant';
 import type { AvatarStore } from './avatar/store';
 import type { Config } from './config';
 import { AppError, errorBody } from './errors';
-import type { CorsPolicy } from './http/cors';
 import type { PublicIds } from './ids/public-id';
-import type { Clock } from './clock';
 import { requestIdOf } from './http/request-id';
 import { openApiDocument } from './openapi';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { Readiness } from './readiness';
-import { avatarRouter } from './routes/avatar';
 import { healthRouter } from './routes/health';
 import { QUEUE_DASHBOARD_PATH, queueDashboard } from './routes/admin';
 import { warmRouter, type ContactLists } from './routes/warm';
@@ -28,23 +22,17 @@ import type { ClientLimiter } from './security/client-limiter';
 import type { WarmBatches } from './warm/batches';
 
 export interface AppDeps {
-  avatars: AvatarService;
-  info: AvatarInfo;
   store: AvatarStore;
   batches: WarmBatches;
   queues: AvatarQueues;
   readiness: Readiness;
   metrics: Metrics;
   logger: Logger;
-  defaultSize: number;
-  defaultFormat: Format;
   security: Config['security'];
   demoPage?: Config['demoPage'];
   /** /metrics on the app's own port (false when METRICS_PORT gives it one). */
   metricsHere: boolean;
-  cors: CorsPolicy;
   ids: PublicIds;
-  clock: Clock;
   /** REFRESH_RATE_PER_MIN: admin refreshes, all callers together. */
   refreshLimit: ClientLimiter;
   /** GetContacts of the configured instances, for `POST /v1/warm {"source":"contacts"}`. */
@@ -53,14 +41,10 @@ export interface AppDeps {
   notifications?: { token: string; handle: NotificationHandler };
 }
 
-/**
- * Errors carry their status; anything else is a 500 whose details stay in the log. No error is kept by a cache,
- * and an avatar route's errors carry its CORS headers, so a cross-origin fetch() can read them.
- */
-function errorHandler(logger: Logger, cors: CorsPolicy): ErrorRequestHandler {
+/** Errors carry their status; anything else is a 500 whose details stay in the log. No error is kept by a cache. */
+function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     res.set('Cache-Control', 'no-store');
-    if (req.path.startsWith('/avatar/')) res.set({ ...cors.always, ...(cors.forRequest ? { ...cors.forRequest(req), vary: 'Origin' } : {}) });
     if (err instanceof AppError) {
       res.status(err.statusCode).set(err.headers).json(errorBody(err.code, err.message));
       return;
@@ -117,7 +101,7 @@ function requestMetrics(metrics: Metrics): RequestHandler {
 }
 
 /** Builds the Express app without listening (tests hand it to supertest). */
-export function createApp({ avatars, info, store, batches, queues, readiness, metrics, logger, defaultSize, defaultFormat, security, demoPage, metricsHere, cors, ids, clock, refreshLimit, contacts, notifications }: AppDeps): Express {
+export function createApp({ store, batches, queues, readiness, metrics, logger, security, demoPage, metricsHere, ids, refreshLimit, contacts, notifications }: AppDeps): Express {
   const app = express();
   const refresh = createRefreshContact(queues, refreshLimit);
   app.disable('x-powered-by');
@@ -134,7 +118,6 @@ export function createApp({ avatars, info, store, batches, queues, readiness, me
   app.get('/openapi.json', (_req, res) => {
     res.set('Cache-Control', 'no-cache').json(openApiDocument);
   });
-  app.use(avatarRouter(avatars, info, metrics, { defaultSize, defaultFormat, signingKeys: security.signingKeys, cors, ids, clock }));
   // Admin: off (404) without ADMIN_TOKEN, else Bearer-authenticated.
   const admin = adminOnly(security.adminToken);
   app.use('/v1/warm', admin);
@@ -147,6 +130,6 @@ export function createApp({ avatars, info, store, batches, queues, readiness, me
   app.use((_req, res) => {
     res.status(404).set('Cache-Control', 'no-store').json(errorBody('not_found', 'no such route'));
   });
-  app.use(errorHandler(logger, cors));
+  app.use(errorHandler(logger));
   return app;
 }

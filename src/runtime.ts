@@ -26,7 +26,8 @@ import { createReadiness, type Readiness, type RedisProbe } from './readiness';
 import { connectionTrouble, createCacheRedis, createQueueRedis, watchConnection, type RedisClient } from './redis';
 import { healthRouter } from './routes/health';
 import { createCors } from './http/cors';
-import { createFastPath } from './http/fast-path';
+import { AVATAR_PATH, createAvatarHandler } from './http/avatar-handler';
+import { createClientIp } from './security/client-ip';
 import { createResponseMemory } from './avatar/memory-cache';
 import { createSharpSlots } from './images/sharp-slots';
 import { listenToRecordChanges } from './records/record-changes';
@@ -233,22 +234,16 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
     });
     const lookups = createWarmLookups(cache, prefix, queues);
     const app = createApp({
-      avatars,
-      info,
       store,
       batches: createWarmBatches(cache, prefix, lookups, config.jobs.maxWarmBacklog, clock),
       queues,
       readiness: (readiness = readinessFor(queueProbe!)),
       metrics,
       logger,
-      defaultSize: config.defaultSize,
-      defaultFormat: config.defaultFormat,
       security: config.security,
       demoPage: config.demoPage,
       metricsHere,
-      cors,
       ids,
-      clock,
       refreshLimit: createClientLimiter(cache, prefix, 'refresh', config.jobs.refreshRatePerMin, clock),
       contacts: { idInstances: upstream.idInstances, getContacts: (idInstance) => greenApi.getContacts(idInstance) },
       notifications: config.greenApi.webhookToken
@@ -258,7 +253,23 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
           }
         : undefined,
     });
-    handler = createFastPath(avatars, app, metrics, { defaultSize: config.defaultSize, signingKeys: config.security.signingKeys, cors, ids, clock });
+    const avatarHandler = createAvatarHandler({
+      avatars,
+      info,
+      metrics,
+      logger,
+      options: {
+        defaultSize: config.defaultSize,
+        defaultFormat: config.defaultFormat,
+        signingKeys: config.security.signingKeys,
+        cors,
+        ids,
+        clock,
+        clientIp: createClientIp(config.security.trustProxy),
+      },
+    });
+    // Every /avatar/* request is the avatar handler's; Express has the rest.
+    handler = (req, res) => ((req.url ?? '').startsWith(AVATAR_PATH) ? avatarHandler(req, res) : app(req, res));
   } else {
     // A worker answers health, readiness (its Redis) and metrics.
     const connection = workerConnection!;

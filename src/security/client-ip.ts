@@ -1,5 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
-import type { Request } from 'express';
+import proxyAddr from 'proxy-addr';
 
 /** The eight 16-bit groups of an IPv6 address, in hex without leading zeros. */
 function ipv6Groups(address: string): string[] {
@@ -22,12 +23,23 @@ export function clientIdentity(address: string): string {
   return `${ipv6Groups(address).slice(0, 4).join(':')}::/64`;
 }
 
+/** TRUST_PROXY as Express reads `trust proxy`: true, a hop count, or addresses and subnets (and their names). */
+function trustOf(trustProxy: boolean | number | string): (address: string, hop: number) => boolean {
+  if (trustProxy === true) return () => true;
+  if (trustProxy === false) return () => false;
+  if (typeof trustProxy === 'number') return (_address, hop) => hop < trustProxy;
+  return proxyAddr.compile(trustProxy.split(',').map((entry) => entry.trim()));
+}
+
 /**
- * The client's identity for per-client limits, from Express's `req.ip` (which follows `trust proxy`), unless
- * what a proxy header put there is not an IP address; then the connection's own address. A client cannot so
- * pick an identity of its own by sending garbage in X-Forwarded-For.
+ * The client's identity for per-client limits: its address as Express's `req.ip` finds it (proxy-addr with
+ * TRUST_PROXY), unless what a proxy header put there is not an IP address; then the connection's own address. A
+ * client cannot so pick an identity of its own by sending garbage in X-Forwarded-For.
  */
-export function clientIp(req: Request): string {
-  const ip = req.ip;
-  return clientIdentity(ip && isIP(ip) ? ip : (req.socket.remoteAddress ?? ''));
+export function createClientIp(trustProxy: boolean | number | string): (req: IncomingMessage) => string {
+  const trust = trustOf(trustProxy);
+  return (req) => {
+    const ip = proxyAddr(req, trust);
+    return clientIdentity(ip && isIP(ip) ? ip : (req.socket.remoteAddress ?? ''));
+  };
 }
