@@ -232,7 +232,7 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
         staticHeaders: cors.always,
       },
     });
-    const lookups = createWarmLookups(cache, prefix, queues);
+    const lookups = createWarmLookups(store, queues);
     const app = createApp({
       store,
       batches: createWarmBatches(cache, prefix, lookups, config.jobs.maxWarmBacklog, clock),

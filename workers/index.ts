@@ -12,6 +12,7 @@ import { createDownloader } from '../src/images/download';
 import type { Logger } from '../src/logger';
 import { jobDefaults, QUEUE_NAMES, REFRESH_AHEAD_SCHEDULER, RETENTION_SCHEDULER, type JobOutcome, type RenderJob, type ResolveJob } from '../src/queue/jobs';
 import type { RedisClient } from '../src/redis';
+import { maintenanceQueue, resolveQueue as createResolveQueue } from '../src/queue/queues';
 import { createMarkBatchFailed } from '../src/warm/batches';
 import { createAvatarPipeline } from './avatar-pipeline';
 import { createRenderProcessor, createResolveProcessor } from './processors';
@@ -87,12 +88,8 @@ export function startWorkers({ config, connection, cache, greenApi, slots, store
       defaultFormat: config.defaultFormat,
     },
   });
-  // Jobs added from here (refresh-ahead) need the same options as the API's, or their ids would stay taken.
-  const resolveQueue = new Queue<ResolveJob, JobOutcome>(QUEUE_NAMES.resolve, {
-    connection,
-    prefix,
-    defaultJobOptions: jobDefaults(config.jobs),
-  });
+  // Keep-fresh adds resolve jobs from here, with the queue's one definition.
+  const resolveQueue = createResolveQueue(connection, prefix, config.jobs);
   const claims = createResolveClaims(cache, keyPrefix, config.jobs.lockMs);
   // A 429 pauses resolve jobs (BullMQ's limiter) and in-place resolves (the claims) alike; at most
   // MAX_UPSTREAM_PAUSE_SECONDS, whatever Retry-After says (`Retry-After: 86400` must not stop every lookup for a day).
@@ -134,7 +131,7 @@ export function startWorkers({ config, connection, cache, greenApi, slots, store
     stalledInterval: config.jobs.lockMs,
   });
 
-  const maintenance = startMaintenance(config, connection, cache, resolveQueue, durable, clock, logger);
+  const maintenance = startMaintenance(config, connection, cache, store, resolveQueue, durable, clock, logger);
   const workers = [resolveWorker, renderWorker, maintenance.worker, ...(webhooks ? [webhooks.worker] : [])];
   const queues = [resolveQueue, maintenance.queue, ...(webhooks ? [webhooks.queue] : [])];
   for (const queue of queues) queue.on('error', (err) => outages.failed(`queue ${queue.name}`, err));
@@ -202,13 +199,14 @@ function startMaintenance(
   config: Config,
   connection: RedisClient,
   cache: RedisClient,
+  store: AvatarStore,
   resolveQueue: Queue<ResolveJob, JobOutcome>,
   durable: DurableAvatars | undefined,
   clock: Clock,
   logger: Logger,
 ) {
   const { keyPrefix, queuePrefix: prefix } = config.redis;
-  const queue = new Queue(QUEUE_NAMES.maintenance, { connection, prefix, defaultJobOptions: { removeOnComplete: true, removeOnFail: config.jobs.failedKeep } });
+  const queue = maintenanceQueue(connection, prefix, config.jobs);
   // The connection queues the commands until Redis answers: this never blocks the start.
   const schedule = (name: string, everyMs: number | undefined) =>
     (everyMs ? queue.upsertJobScheduler(name, { every: everyMs }, { name }) : queue.removeJobScheduler(name)).catch((err: Error) =>
@@ -217,7 +215,7 @@ function startMaintenance(
   void schedule(REFRESH_AHEAD_SCHEDULER, config.refreshAhead.seconds > 0 ? config.refreshAhead.checkSeconds * 1000 : undefined);
   const retentionDays = durable ? config.storage.retentionDays : 0;
   void schedule(RETENTION_SCHEDULER, retentionDays > 0 ? RETENTION_EVERY_MS : undefined);
-  const refresh = createRefreshAhead(cache, keyPrefix, resolveQueue, clock, {
+  const refresh = createRefreshAhead(cache, keyPrefix, store, resolveQueue, clock, {
     aheadSeconds: config.refreshAhead.seconds,
     recentSeconds: config.ttl.avatarSeconds,
   });

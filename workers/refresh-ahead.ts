@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import type { AvatarStore } from '../src/avatar/store';
 import type { RedisClient } from '../src/redis';
 import { createKeys } from '../src/avatar/keys';
 import type { Clock } from '../src/clock';
@@ -22,6 +23,7 @@ const MAX_PER_RUN = 10_000;
 export function createRefreshAhead(
   redis: RedisClient,
   keyPrefix: string,
+  store: AvatarStore,
   resolveQueue: Queue<ResolveJob, JobOutcome>,
   clock: Clock,
   options: RefreshAheadOptions,
@@ -32,12 +34,13 @@ export function createRefreshAhead(
     await redis.zremrangebyscore(keys.recent, '-inf', now - options.recentSeconds * 1000);
     const chatIds = await redis.zrevrange(keys.recent, 0, MAX_PER_RUN - 1);
     if (chatIds.length === 0) return { status: 'refreshed 0' };
-    const metas = await Promise.all(chatIds.map((chatId) => redis.hmget(keys.meta(chatId), 'status', 'freshUntil', 'lifetime')));
+    const records = await store.freshness(chatIds);
     const due = chatIds.filter((_, i) => {
-      const [status, freshUntil, lifetime] = metas[i]!;
+      const record = records[i];
+      if (record?.status !== 'ok') return false;
       // Never more than half an answer's life ahead, or every answer would be due as soon as it is made.
-      const ahead = Math.min(options.aheadSeconds, (Number(lifetime) || Infinity) / 2) * 1000;
-      return status === 'ok' && Number(freshUntil) - now < ahead;
+      const ahead = Math.min(options.aheadSeconds, (record.lifetime || Infinity) / 2) * 1000;
+      return record.freshUntil - now < ahead;
     });
     await resolveQueue.addBulk(
       due.map((chatId) => ({

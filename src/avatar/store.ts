@@ -36,6 +36,9 @@ export interface AvatarMeta {
  */
 export type ServedAnswer = Pick<AvatarMeta, 'status' | 'hash' | 'resolvedAt' | 'freshUntil' | 'changedAt'>;
 
+/** What background work (warming, keep-fresh) needs of a contact's record: is it fresh, since when, how long it lives. */
+export type RecordFreshness = Pick<AvatarMeta, 'status' | 'resolvedAt' | 'freshUntil' | 'lifetime'>;
+
 export interface AvatarRead {
   meta?: ServedAnswer;
   variant?: Buffer;
@@ -55,6 +58,7 @@ export interface StoreTtl {
  */
 const SERVED_FIELDS = ['status', 'hash', 'resolvedAt', 'freshUntil', 'changedAt'] as const;
 const WORKER_FIELDS = ['urlExpiresAt', 'lifetime', 'url'] as const;
+const FRESHNESS_FIELDS = ['status', 'resolvedAt', 'freshUntil', 'lifetime'] as const;
 /**
  * Set in a chatId's `meta` hash that holds no answer while its last resolve failed recently (see markFailed):
  * a miss learns it in the same HMGET as the answer.
@@ -157,6 +161,11 @@ export interface AvatarStore {
   /** The answer, and the variant of its picture it holds when one is named (the JSON info needs no image bytes). */
   read(chatId: string, variant?: VariantName): Promise<AvatarRead>;
   readMeta(chatId: string): Promise<AvatarMeta | undefined>;
+  /**
+   * The freshness of many records as Redis holds them (one round trip: ioredis writes the reads back to back). A
+   * record only the durable store holds reads as missing: its lookup then finds it there, with no upstream call.
+   */
+  freshness(chatIds: string[]): Promise<(RecordFreshness | undefined)[]>;
   writeMeta(chatId: string, meta: AvatarMeta, ttlSeconds: number): Promise<void>;
   markFailed(chatId: string, ttlSeconds: number): Promise<void>;
   /**
@@ -285,6 +294,15 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
 
     async readMeta(chatId) {
       return toMeta(await redis.hmget(keys.meta(chatId), ...SERVED_FIELDS, ...WORKER_FIELDS));
+    },
+
+    async freshness(chatIds) {
+      const replies = await Promise.all(chatIds.map((chatId) => redis.hmget(keys.meta(chatId), ...FRESHNESS_FIELDS)));
+      return replies.map(([status, resolvedAt, freshUntil, lifetime]) =>
+        (ANSWER_STATUSES as readonly (string | null)[]).includes(status)
+          ? { status: status as AnswerStatus, resolvedAt: Number(resolvedAt) || 0, freshUntil: Number(freshUntil) || 0, lifetime: Number(lifetime) || 0 }
+          : undefined,
+      );
     },
 
     writeMeta: (chatId, meta, ttlSeconds) => transaction(redis, [answerCommand({ chatId, meta, ttlSeconds })]),

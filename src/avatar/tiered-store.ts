@@ -86,6 +86,8 @@ export function createTieredStore({ redis, durable, retries, keepSeconds, defaul
       return (await redis.readMeta(chatId)) ?? (await restore(chatId)).record;
     },
 
+    freshness: (chatIds) => redis.freshness(chatIds),
+
     async writeMeta(chatId, meta, ttlSeconds) {
       await persist(`record ${chatId}`, () => durable.writeRecord(chatId, meta));
       await redis.writeMeta(chatId, meta, ttlSeconds);

@@ -10,12 +10,24 @@ export interface AvatarQueues {
   close(): Promise<void>;
 }
 
+type JobSettings = Parameters<typeof jobDefaults>[0] & { failedKeep: number };
+
+/**
+ * The one definition of each queue, whoever adds to it (the API, the keep-fresh job, Green API's notifications):
+ * the same options everywhere, or a job id taken by one producer would stay taken for the others.
+ */
+export const resolveQueue = (connection: RedisClient, prefix: string, jobs: JobSettings) =>
+  new Queue<ResolveJob, JobOutcome>(QUEUE_NAMES.resolve, { connection, prefix, defaultJobOptions: jobDefaults(jobs) });
+
+/** Repeated jobs (keep-fresh, retention): kept only when they fail, for the dashboard. */
+export const maintenanceQueue = (connection: RedisClient, prefix: string, jobs: JobSettings) =>
+  new Queue(QUEUE_NAMES.maintenance, { connection, prefix, defaultJobOptions: { removeOnComplete: true, removeOnFail: jobs.failedKeep } });
+
 /** Producer side of the queues. `connection` should fail fast (see createCacheRedis): it serves requests. */
-export function createQueues(connection: RedisClient, prefix: string, jobs: Parameters<typeof jobDefaults>[0]): AvatarQueues {
-  const options = { connection, prefix, defaultJobOptions: jobDefaults(jobs) };
-  const resolve = new Queue<ResolveJob, JobOutcome>(QUEUE_NAMES.resolve, options);
-  const render = new Queue<RenderJob, JobOutcome>(QUEUE_NAMES.render, options);
-  const maintenance = new Queue(QUEUE_NAMES.maintenance, { connection, prefix });
+export function createQueues(connection: RedisClient, prefix: string, jobs: JobSettings): AvatarQueues {
+  const resolve = resolveQueue(connection, prefix, jobs);
+  const render = new Queue<RenderJob, JobOutcome>(QUEUE_NAMES.render, { connection, prefix, defaultJobOptions: jobDefaults(jobs) });
+  const maintenance = maintenanceQueue(connection, prefix, jobs);
   // Every wait for a job listens for the queue closing: one listener per concurrent miss is expected.
   resolve.setMaxListeners(0);
   render.setMaxListeners(0);

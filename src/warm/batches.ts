@@ -92,9 +92,10 @@ export function createWarmBatches(redis: RedisClient, keyPrefix: string, lookups
       const status: BatchStatus = { total: chatIds.length, done: 0, withAvatar: 0, noAvatar: 0, private: 0, notOnWhatsapp: 0, failed: 0, pending: 0 };
       const fields = await lookups.freshness(chatIds);
       chatIds.forEach((chatId, i) => {
-        const [answer, resolvedAt, freshUntil] = fields[i]!;
+        const record = fields[i];
+        const answer = record?.status;
         // Answered for this batch: resolved since it started, or (without force) already fresh then.
-        const answered = answer !== null && (Number(resolvedAt) >= createdAt || (!force && Number(freshUntil) > createdAt));
+        const answered = record !== undefined && (record.resolvedAt >= createdAt || (!force && record.freshUntil > createdAt));
         if (answered && answer === 'ok') status.withAvatar++;
         else if (answered && answer === 'no-avatar') status.noAvatar++;
         else if (answered && answer === 'private') status.private++;

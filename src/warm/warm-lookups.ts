@@ -1,12 +1,8 @@
-import type { RedisClient } from '../redis';
-import { createKeys } from '../avatar/keys';
+import type { AvatarStore, RecordFreshness } from '../avatar/store';
 import type { AvatarQueues } from '../queue/queues';
 import { onceAt, PRIORITY, resolveKey } from '../queue/jobs';
 
 const ADD_CHUNK = 1000;
-
-/** What a warm needs of a contact's stored answer: its status, when it was resolved, until when it is fresh. */
-export type AnswerFreshness = [status: string | null, resolvedAt: string | null, freshUntil: string | null];
 
 /**
  * Background lookups: what warm batches, the keep-fresh job's peers and Green API's notifications share. A warm
@@ -14,8 +10,8 @@ export type AnswerFreshness = [status: string | null, resolvedAt: string | null,
  * waiting or running (one job id per contact).
  */
 export interface WarmLookups {
-  /** The stored answers' freshness, one round trip for all (ioredis writes them back to back). */
-  freshness(chatIds: string[]): Promise<AnswerFreshness[]>;
+  /** The records' freshness, one round trip for all. */
+  freshness(chatIds: string[]): Promise<(RecordFreshness | undefined)[]>;
   /** The chatIds whose answer is not fresh at `now` (every one with `force`). */
   stale(chatIds: string[], force: boolean, now: number): Promise<string[]>;
   /** Warm lookups waiting now (interactive misses are not counted). */
@@ -24,16 +20,14 @@ export interface WarmLookups {
   enqueue(chatIds: string[], force: boolean, batchId?: string): Promise<void>;
 }
 
-export function createWarmLookups(redis: RedisClient, keyPrefix: string, queues: AvatarQueues): WarmLookups {
-  const keys = createKeys(keyPrefix);
-  const freshness = (chatIds: string[]) =>
-    Promise.all(chatIds.map((chatId) => redis.hmget(keys.meta(chatId), 'status', 'resolvedAt', 'freshUntil') as Promise<AnswerFreshness>));
+export function createWarmLookups(store: AvatarStore, queues: AvatarQueues): WarmLookups {
+  const freshness = (chatIds: string[]) => store.freshness(chatIds);
   return {
     freshness,
     async stale(chatIds, force, now) {
       if (force) return chatIds;
       const known = await freshness(chatIds);
-      return chatIds.filter((_, i) => !(Number(known[i]?.[2]) > now));
+      return chatIds.filter((_, i) => !((known[i]?.freshUntil ?? 0) > now));
     },
     async waiting() {
       const counts = await queues.resolve.getCountsPerPriority([PRIORITY.background]);
