@@ -123,18 +123,28 @@ export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents,
     }
   }
 
+  type Enqueue = (data?: ResolveJob, options?: JobsOptions) => Promise<WaitOutcome>;
+  /** A page view's resolve job (within the interactive backlog), waited for. */
+  const interactiveJob = (chatId: string): Enqueue => (data = { chatId }, options) => addAndWait(queues.resolve, events.resolve, resolveKey(chatId), data, options);
+  /** A refresh's job, behind page views' lookups; nobody waits for it. */
+  const backgroundJob = (chatId: string): Enqueue => async (data = { chatId }, options) => {
+    await queues.resolve.add('resolve', data, { ...onceAt(resolveKey(chatId), PRIORITY.background), ...options });
+    return 'finished';
+  };
+
+  /** A resolve in this process when it can (resolveHere); else, or to make the attempts left, a job. */
+  function startResolve(chatId: string, enqueue: Enqueue): Promise<WaitOutcome> {
+    if (!resolveHere) return enqueue();
+    return resolveHere(chatId).then((done) => {
+      if (done === 'finished') return done;
+      if (done === 'queue') return enqueue();
+      if (done.final) return enqueue({ chatId, failedHere: done.failed }, { attempts: 1 });
+      return enqueue({ chatId }, afterFirstAttempt(queues.resolve.defaultJobOptions));
+    });
+  }
+
   return {
-    resolve(chatId, waitMs) {
-      const key = resolveKey(chatId);
-      const enqueue = (data: ResolveJob = { chatId }, options?: JobsOptions) => addAndWait(queues.resolve, events.resolve, key, data, options);
-      const takeOver = (done: Awaited<ReturnType<ResolveHere>>): WaitOutcome | Promise<WaitOutcome> => {
-        if (done === 'finished') return done;
-        if (done === 'queue') return enqueue();
-        if (done.final) return enqueue({ chatId, failedHere: done.failed }, { attempts: 1 });
-        return enqueue({ chatId }, afterFirstAttempt(queues.resolve.defaultJobOptions));
-      };
-      return resolves.join(key, resolveHere ? () => resolveHere(chatId).then(takeOver) : () => enqueue(), waitMs);
-    },
+    resolve: (chatId, waitMs) => resolves.join(resolveKey(chatId), () => startResolve(chatId, interactiveJob(chatId)), waitMs),
     render(job, waitMs) {
       const key = renderKey(job);
       const enqueue = () => addAndWait(queues.render, events.render, key, job);
@@ -142,7 +152,14 @@ export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents,
       return renders.join(key, start, waitMs);
     },
     async refresh(chatId) {
-      await queues.resolve.add('resolve', { chatId }, onceAt(resolveKey(chatId), PRIORITY.background));
+      const key = resolveKey(chatId);
+      if (!resolveHere) {
+        await backgroundJob(chatId)();
+        return;
+      }
+      // In place, like a miss (no job's hop), but nobody waits: a refresh that cannot be done here becomes a
+      // background job. Requests for the contact meanwhile join it, as they join a miss.
+      if (!resolves.has(key)) void resolves.join(key, () => startResolve(chatId, backgroundJob(chatId)), maxWaitMs).catch(() => undefined);
     },
     isResolving: (chatId) => resolves.has(resolveKey(chatId)),
     isRendering: (job) => renders.has(renderKey(job)),

@@ -32,7 +32,8 @@ export function createS3Store(location: S3Location, keyPrefix: string): BlobStor
     endpoint: location.endpoint,
     forcePathStyle: location.forcePathStyle,
     maxAttempts: 2,
-    requestHandler: { connectionTimeout: location.timeoutMs, requestTimeout: location.timeoutMs },
+    // A request past its timeout fails (the SDK would otherwise print a plain-text warning and go on waiting).
+    requestHandler: { connectionTimeout: location.timeoutMs, requestTimeout: location.timeoutMs, throwOnRequestTimeout: true },
   });
   const { bucket } = location;
   const root = [location.prefix, keyPrefix].filter(Boolean).join('/') + '/';
