@@ -1,12 +1,12 @@
 import { nextLifetime, recordKeepSeconds, sameAnswer, samePicturePath, type FreshnessPolicy } from '../src/avatar/freshness';
 import type { RecordChanges } from '../src/records/record-changes';
-import type { AnswerStatus, AvatarMeta, AvatarStore, NewPicture, PictureState } from '../src/avatar/store';
+import type { RecordStatus, ContactRecord, AvatarStore, NewPicture, PictureState } from '../src/avatar/store';
 import type { Format } from '../src/avatar/variant';
 import type { Clock } from '../src/clock';
 import { avatarEtag, placeholderEtag } from '../src/avatar/etag';
 import { paletteIndex } from '../src/avatar/placeholder';
 import type { ChangeEvents } from '../src/events/change-events';
-import type { AvatarAnswer, GreenApiClient } from '../src/greenapi/client';
+import type { AvatarReply, GreenApiClient } from '../src/greenapi/client';
 import { linkExpiresAt } from '../src/greenapi/link-expiry';
 import { DownloadError, type Downloader } from '../src/images/download';
 import { decodeSquare, encodeSquare, InvalidImageError, inspectSource, renderVariant, sha256, type SquarePixels } from '../src/images/render';
@@ -48,15 +48,15 @@ export interface AvatarPipeline {
    * GetAvatar, then (for a new picture) download, validate, store and render the default variant; writes
    * the answer last. An unchanged picture path downloads nothing.
    */
-  resolve(chatId: string, stored?: { previous: AvatarMeta | undefined }): Promise<AvatarMeta>;
+  resolve(chatId: string, stored?: { previous: ContactRecord | undefined }): Promise<ContactRecord>;
   /** The source bytes for a cached answer, downloading again (or resolving again) if they were evicted. */
-  sourceFor(chatId: string, meta: AvatarMeta): Promise<{ meta: AvatarMeta; source: Buffer }>;
+  sourceFor(chatId: string, meta: ContactRecord): Promise<{ meta: ContactRecord; source: Buffer }>;
   /** A variant of chatId's picture `hash`, rendered and stored in its answer; its bytes. */
   render(chatId: string, hash: string, source: Buffer, size: number, format: Format): Promise<Buffer>;
 }
 
 /** The cached status for an answer that is not a picture (`bad request data` is cached as not on WhatsApp). */
-const NEGATIVE_STATUS: Record<Exclude<AvatarAnswer['kind'], 'avatar'>, AnswerStatus> = {
+const NEGATIVE_STATUS: Record<Exclude<AvatarReply['kind'], 'avatar'>, RecordStatus> = {
   'no-avatar': 'no-avatar',
   hidden: 'private',
   'not-on-whatsapp': 'not-on-whatsapp',
@@ -126,7 +126,7 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
   }
 
   /** The ETag of an answer's image at the default size and format: the picture's, or the placeholder's. */
-  const defaultEtag = (chatId: string, answer: AvatarMeta): string =>
+  const defaultEtag = (chatId: string, answer: ContactRecord): string =>
     answer.status === 'ok'
       ? avatarEtag(answer.hash, options.defaultSize, options.defaultFormat)
       : placeholderEtag(paletteIndex(chatId), options.defaultSize, options.defaultFormat);
@@ -137,15 +137,15 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
    */
   async function writeAnswer(
     chatId: string,
-    previous: AvatarMeta | undefined,
-    status: AnswerStatus,
+    previous: ContactRecord | undefined,
+    status: RecordStatus,
     url: string,
     { hash, picture }: { hash: string; picture?: NewPicture },
-  ): Promise<AvatarMeta> {
+  ): Promise<ContactRecord> {
     const now = clock();
     const unchanged = previous !== undefined && sameAnswer(previous, { status, hash });
     const lifetime = nextLifetime(freshness, unchanged ? previous : undefined, status);
-    const meta: AvatarMeta = {
+    const meta: ContactRecord = {
       status,
       url,
       hash,
@@ -170,7 +170,7 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
   }
 
   /** Applies a GetAvatar answer. An expired link (403/404/410) earns exactly one fresh GetAvatar. */
-  async function apply(chatId: string, previous: AvatarMeta | undefined, answer: AvatarAnswer, mayAskAgain: boolean): Promise<AvatarMeta> {
+  async function apply(chatId: string, previous: ContactRecord | undefined, answer: AvatarReply, mayAskAgain: boolean): Promise<ContactRecord> {
     if (answer.kind !== 'avatar') return writeAnswer(chatId, previous, NEGATIVE_STATUS[answer.kind], '', { hash: '' });
     // The same picture path is the same picture: keep hash, variants and ETag; only the link is new.
     const kept = previous?.status === 'ok' && samePicturePath(previous.url, answer.url) ? await store.pictureState(previous.hash, chatId, defaultVariant) : undefined;
@@ -191,13 +191,13 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
   }
 
   /** `stored`: the answer as the caller just read it, so it is not read twice. */
-  async function resolve(chatId: string, stored?: { previous: AvatarMeta | undefined }): Promise<AvatarMeta> {
+  async function resolve(chatId: string, stored?: { previous: ContactRecord | undefined }): Promise<ContactRecord> {
     const previous = stored ? stored.previous : await store.readMeta(chatId);
     return apply(chatId, previous, await greenApi.getAvatar(chatId), true);
   }
 
   /** The source again through the stored link; an expired link costs one GetAvatar, as in apply. */
-  async function refetch(chatId: string, meta: AvatarMeta): Promise<AvatarMeta> {
+  async function refetch(chatId: string, meta: ContactRecord): Promise<ContactRecord> {
     let bytes: Buffer;
     try {
       bytes = await download(meta.url);
@@ -211,7 +211,7 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
     return meta;
   }
 
-  async function sourceFor(chatId: string, meta: AvatarMeta): Promise<{ meta: AvatarMeta; source: Buffer }> {
+  async function sourceFor(chatId: string, meta: ContactRecord): Promise<{ meta: ContactRecord; source: Buffer }> {
     const cached = await store.getSource(meta.hash);
     if (cached) return { meta, source: cached };
     // Evicted: the link, while valid, gives the bytes again without a billed GetAvatar call, and without

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { freshnessPolicy, type FreshnessPolicy } from '../../src/avatar/freshness';
 import { createAvatarStore } from '../../src/avatar/store';
-import type { AvatarAnswer, GreenApiClient } from '../../src/greenapi/client';
+import type { AvatarReply, GreenApiClient } from '../../src/greenapi/client';
 import type { Downloader } from '../../src/images/download';
 import { createLogger } from '../../src/logger';
 import { loadConfig } from '../../src/config';
@@ -125,7 +125,7 @@ async function simulate(redis: Redis, world: World, s: EconomySettings, start: n
   let pictureAnswers = 0;
   let downloads = 0;
   const greenApi: GreenApiClient = {
-    async getAvatar(chatId): Promise<AvatarAnswer> {
+    async getAvatar(chatId): Promise<AvatarReply> {
       calls++;
       const contact = contactOf(chatId);
       if (!world.hasPicture[contact]) return { kind: 'no-avatar' };

@@ -1,4 +1,4 @@
-import type { AnswerStatus } from './store';
+import type { RecordStatus } from './store';
 
 /** How long an answer is fresh: from a base lifetime, doubling while refreshes find it unchanged, up to a maximum. */
 export interface Lifetimes {
@@ -14,14 +14,14 @@ export interface FreshnessPolicy {
 
 /** What decides whether an answer changed: its status and, for a picture, its content hash. */
 export interface AnswerIdentity {
-  status: AnswerStatus;
+  status: RecordStatus;
   hash: string;
 }
 
 export const sameAnswer = (previous: AnswerIdentity | undefined, next: AnswerIdentity): boolean =>
   previous !== undefined && previous.status === next.status && previous.hash === next.hash;
 
-export const lifetimesFor = (policy: FreshnessPolicy, status: AnswerStatus): Lifetimes =>
+export const lifetimesFor = (policy: FreshnessPolicy, status: RecordStatus): Lifetimes =>
   status === 'ok' ? policy.avatar : policy.negative;
 
 /**
@@ -29,7 +29,7 @@ export const lifetimesFor = (policy: FreshnessPolicy, status: AnswerStatus): Lif
  * maximum), the base lifetime for a new or changed one (`unchangedFrom` undefined). A change is so shown
  * within the maximum.
  */
-export function nextLifetime(policy: FreshnessPolicy, unchangedFrom: { lifetime: number } | undefined, status: AnswerStatus): number {
+export function nextLifetime(policy: FreshnessPolicy, unchangedFrom: { lifetime: number } | undefined, status: RecordStatus): number {
   const { baseSeconds, maxSeconds } = lifetimesFor(policy, status);
   if (!unchangedFrom) return baseSeconds;
   return Math.min(maxSeconds, Math.max(baseSeconds, unchangedFrom.lifetime * 2));
@@ -61,5 +61,5 @@ export function freshnessPolicy(ttl: { avatarSeconds: number; avatarMaxSeconds: 
  * How long Redis keeps a record: a picture's as long as its images (IMAGE_TTL_SECONDS), so it can be served
  * stale; one without a picture long enough past its freshness for the next refresh to see that it did not change.
  */
-export const recordKeepSeconds = (policy: FreshnessPolicy, imageSeconds: number, { status, lifetime }: { status: AnswerStatus; lifetime: number }): number =>
+export const recordKeepSeconds = (policy: FreshnessPolicy, imageSeconds: number, { status, lifetime }: { status: RecordStatus; lifetime: number }): number =>
   status === 'ok' ? imageSeconds : lifetime + lifetimesFor(policy, status).maxSeconds;

@@ -2,13 +2,13 @@ import { hash } from 'node:crypto';
 import { errorBody } from '../errors';
 import { mergeHeaders } from '../http/headers';
 import type { AvatarRequest } from './request';
-import { ANSWER_STATUSES, type ServedAnswer } from './store';
+import { RECORD_STATUSES, type ServedRecord } from './store';
 import { CONTENT_TYPES } from './variant';
 
 export const CACHE_STATES = ['HIT', 'MISS', 'STALE'] as const;
 export type CacheState = (typeof CACHE_STATES)[number];
 /** X-Avatar-Status: an answer's status, or why there is none yet. */
-export const AVATAR_STATUSES = [...ANSWER_STATUSES, 'pending', 'error', 'rate-limited'] as const;
+export const AVATAR_STATUSES = [...RECORD_STATUSES, 'pending', 'error', 'rate-limited'] as const;
 export type AvatarStatus = (typeof AVATAR_STATUSES)[number];
 
 /** A complete answer, headers included, so a cached one can be sent again without any work. */
@@ -44,7 +44,7 @@ export interface CacheLimits {
  * `staleMaxAgeSeconds` while it is refreshed. A picture may also be served stale while revalidating. Never past
  * the request's own `exp` (a signed URL that expires must not live on in caches).
  */
-export function answerCacheControl(meta: ServedAnswer, now: number, limits: CacheLimits, exp?: number): string {
+export function answerCacheControl(meta: ServedRecord, now: number, limits: CacheLimits, exp?: number): string {
   const fresh = meta.freshUntil > now;
   // Rounded up: in an answer's last second, max-age=1, never 0 (which would say no-store for a cached answer).
   const lifetime = fresh ? Math.min(limits.browserMaxAgeSeconds, Math.ceil((meta.freshUntil - now) / 1000)) : limits.staleMaxAgeSeconds;

@@ -20,7 +20,7 @@ import {
   type CacheLimits,
   type CacheState,
 } from './response';
-import type { AvatarRead, AvatarStore, ServedAnswer, VariantName } from './store';
+import type { AvatarRead, AvatarStore, ServedRecord, VariantName } from './store';
 
 export interface AvatarServiceOptions extends CacheLimits {
   missWaitMs: number;
@@ -95,7 +95,7 @@ const missingAfter = (outcome: RenderOutcome): 'pending' | 'error' => (outcome =
 
 /** An answer, or why there is none to show yet (`rate-limited` carries its Retry-After). */
 export type Answer =
-  | { meta: ServedAnswer; read: AvatarRead; cache: CacheState }
+  | { meta: ServedRecord; read: AvatarRead; cache: CacheState }
   | { missing: 'pending' | 'error' | 'rate-limited'; cache: CacheState; retryAfter?: number };
 
 
@@ -143,7 +143,7 @@ export function createAvatarService({ store, memory, waiter, placeholders, limit
   }
 
   /** The answer's placeholder; browsers may keep it no longer than the answer behind it is fresh. */
-  async function negative(req: AvatarRequest, cacheKey: string, meta: ServedAnswer, cache: CacheState, clientIp: string | undefined): Promise<AvatarResponse> {
+  async function negative(req: AvatarRequest, cacheKey: string, meta: ServedRecord, cache: CacheState, clientIp: string | undefined): Promise<AvatarResponse> {
     const response = await placeholder(req, meta.status, cache, answerCacheControl(meta, clock(), options, req.exp), clientIp);
     if (meta.freshUntil > clock() && response.statusCode !== 429) memory.remember(cacheKey, req.chatId, response, meta);
     return response;
@@ -187,7 +187,7 @@ export function createAvatarService({ store, memory, waiter, placeholders, limit
     return unresolved(req, 'error', 'MISS', undefined);
   }
 
-  function refreshInBackground(chatId: string, meta: ServedAnswer, log: Logger): void {
+  function refreshInBackground(chatId: string, meta: ServedRecord, log: Logger): void {
     const version = `${chatId} ${meta.resolvedAt}`;
     if (refreshing.has(version)) return;
     refreshing.set(version, true);
@@ -260,7 +260,7 @@ export function createAvatarService({ store, memory, waiter, placeholders, limit
   }
 
   /** The avatar itself; a fresh one is kept in memory. */
-  function avatarResponse(req: AvatarRequest, cacheKey: string, meta: ServedAnswer, variant: Buffer, cache: CacheState): AvatarResponse {
+  function avatarResponse(req: AvatarRequest, cacheKey: string, meta: ServedRecord, variant: Buffer, cache: CacheState): AvatarResponse {
     const etag = avatarEtag(meta.hash, req.size, req.format);
     const response = imageResponse(req, variant, etag, 'ok', cache, answerCacheControl(meta, clock(), options, req.exp), options.staticHeaders);
     if (meta.freshUntil > clock()) memory.remember(cacheKey, req.chatId, response, meta);

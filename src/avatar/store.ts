@@ -6,15 +6,24 @@ import type { PictureInfo } from '../images/picture-info';
 import { PIPELINE_VERSION } from '../images/render';
 import type { Format } from './variant';
 
-/**
- * What GetAvatar said about a chatId, as the cache keeps it. `private`: on WhatsApp, but privacy settings
- * hide the picture from this instance (`available: false`).
+/*
+ * Three things, named apart everywhere: a **reply** is what Green API answered to one GetAvatar call
+ * (greenapi/answer.ts classifies it: AvatarReply); a **record** is what is kept for a contact (ContactRecord,
+ * written by the resolve step only, cached in Redis under `meta:{chatId}` with its thumbnails, kept for good in
+ * the durable store); a **response** is what one HTTP request is sent (avatar/response.ts), kept in a process's
+ * memory for hits.
  */
-export const ANSWER_STATUSES = ['ok', 'no-avatar', 'private', 'not-on-whatsapp'] as const;
-export type AnswerStatus = (typeof ANSWER_STATUSES)[number];
 
-export interface AvatarMeta {
-  status: AnswerStatus;
+/**
+ * A record's status: what GetAvatar said about a chatId. `private`: on WhatsApp, but privacy settings hide the
+ * picture from this instance (`available: false`).
+ */
+export const RECORD_STATUSES = ['ok', 'no-avatar', 'private', 'not-on-whatsapp'] as const;
+export type RecordStatus = (typeof RECORD_STATUSES)[number];
+
+/** What is kept for a contact: written by the resolve step only. */
+export interface ContactRecord {
+  status: RecordStatus;
   /** urlAvatar; empty when there is no avatar. */
   url: string;
   /** sha256 of the source image; empty when there is no avatar. */
@@ -34,13 +43,13 @@ export interface AvatarMeta {
  * What requests need of an answer: what to serve (status, picture), until when it is fresh, which resolve it
  * came from and when it last changed. The link and its lifetime are the workers' (see readMeta).
  */
-export type ServedAnswer = Pick<AvatarMeta, 'status' | 'hash' | 'resolvedAt' | 'freshUntil' | 'changedAt'>;
+export type ServedRecord = Pick<ContactRecord, 'status' | 'hash' | 'resolvedAt' | 'freshUntil' | 'changedAt'>;
 
 /** What background work (warming, keep-fresh) needs of a contact's record: is it fresh, since when, how long it lives. */
-export type RecordFreshness = Pick<AvatarMeta, 'status' | 'resolvedAt' | 'freshUntil' | 'lifetime'>;
+export type RecordFreshness = Pick<ContactRecord, 'status' | 'resolvedAt' | 'freshUntil' | 'lifetime'>;
 
 export interface AvatarRead {
-  meta?: ServedAnswer;
+  meta?: ServedRecord;
   variant?: Buffer;
   /** No answer, and the last resolve failed recently (see markFailed). */
   failed: boolean;
@@ -151,22 +160,22 @@ export interface PictureState {
 }
 
 /** An answer to write, and how long it is kept. */
-export interface AnswerWrite {
+export interface RecordWrite {
   chatId: string;
-  meta: AvatarMeta;
+  meta: ContactRecord;
   ttlSeconds: number;
 }
 
 export interface AvatarStore {
   /** The answer, and the variant of its picture it holds when one is named (the JSON info needs no image bytes). */
   read(chatId: string, variant?: VariantName): Promise<AvatarRead>;
-  readMeta(chatId: string): Promise<AvatarMeta | undefined>;
+  readMeta(chatId: string): Promise<ContactRecord | undefined>;
   /**
    * The freshness of many records as Redis holds them (one round trip: ioredis writes the reads back to back). A
    * record only the durable store holds reads as missing: its lookup then finds it there, with no upstream call.
    */
   freshness(chatIds: string[]): Promise<(RecordFreshness | undefined)[]>;
-  writeMeta(chatId: string, meta: AvatarMeta, ttlSeconds: number): Promise<void>;
+  writeMeta(chatId: string, meta: ContactRecord, ttlSeconds: number): Promise<void>;
   markFailed(chatId: string, ttlSeconds: number): Promise<void>;
   /**
    * Drops the answer, its thumbnails and the failure marker (sources stay: other contacts may share them), and
@@ -182,7 +191,7 @@ export interface AvatarStore {
    * A picture's source and info when new, its default variant into chatId's answer, and that answer when one
    * is given (written after the picture, never without it): one round trip on one Redis.
    */
-  putPicture(hash: string, picture: NewPicture, to: AnswerWrite | { chatId: string }): Promise<void>;
+  putPicture(hash: string, picture: NewPicture, to: RecordWrite | { chatId: string }): Promise<void>;
   /** Whether chatId's answer shows the picture `hash` and holds that variant of it. */
   hasVariant(chatId: string, hash: string, variant: VariantName): Promise<boolean>;
   /** Adds a variant to chatId's answer, unless the answer moved on to another picture meanwhile. */
@@ -192,7 +201,7 @@ export interface AvatarStore {
 /** What only the durable tier asks of the Redis tier: to be filled again from it. */
 export interface RedisAvatarStore extends AvatarStore {
   /** A record and variants of its picture, unless Redis has a record for chatId (a newer one). */
-  restore(to: AnswerWrite, variants: (VariantName & { bytes: Buffer })[]): Promise<void>;
+  restore(to: RecordWrite, variants: (VariantName & { bytes: Buffer })[]): Promise<void>;
   putInfo(hash: string, info: PictureInfo): Promise<void>;
 }
 
@@ -222,11 +231,11 @@ function throwFirstError(results: [Error | null, unknown][] | null): void {
 const text = (field: string | Buffer | null | undefined): string | undefined => (field == null ? undefined : String(field));
 
 /** An answer from an HMGET of SERVED_FIELDS (and more fields after them, which it leaves alone). */
-function toServed(reply: (string | Buffer | null)[]): ServedAnswer | undefined {
+function toServed(reply: (string | Buffer | null)[]): ServedRecord | undefined {
   const [status, hash, resolvedAt, freshUntil, changedAt] = reply.slice(0, SERVED_FIELDS.length).map(text);
-  if (!(ANSWER_STATUSES as readonly (string | undefined)[]).includes(status)) return undefined;
+  if (!(RECORD_STATUSES as readonly (string | undefined)[]).includes(status)) return undefined;
   return {
-    status: status as AnswerStatus,
+    status: status as RecordStatus,
     hash: hash ?? '',
     resolvedAt: Number(resolvedAt) || 0,
     freshUntil: Number(freshUntil) || 0,
@@ -235,7 +244,7 @@ function toServed(reply: (string | Buffer | null)[]): ServedAnswer | undefined {
 }
 
 /** The whole answer from an HMGET of SERVED_FIELDS, then WORKER_FIELDS. */
-function toMeta(reply: (string | null)[]): AvatarMeta | undefined {
+function toMeta(reply: (string | null)[]): ContactRecord | undefined {
   const served = toServed(reply);
   if (!served) return undefined;
   const [urlExpiresAt, lifetime, url] = reply.slice(SERVED_FIELDS.length).map(text);
@@ -264,7 +273,7 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
    * An answer with its lifetime (and the default variant of its picture, when given), in place of a failure
    * marker: one script on one key.
    */
-  const answerCommand = ({ chatId, meta, ttlSeconds }: AnswerWrite, variant?: NewPicture['variant']): RedisCommand => {
+  const answerCommand = ({ chatId, meta, ttlSeconds }: RecordWrite, variant?: NewPicture['variant']): RedisCommand => {
     const fields: (string | number | Buffer)[] = Object.entries(meta).flat();
     if (variant) fields.push(variantField(variant.size, variant.format), storedVariant(meta.hash, variant.bytes));
     return ['writeAnswer', keys.meta(chatId), ttlSeconds, meta.hash, ...fields];
@@ -299,8 +308,8 @@ export function createAvatarStore(redis: RedisClient, keyPrefix: string, ttl: St
     async freshness(chatIds) {
       const replies = await Promise.all(chatIds.map((chatId) => redis.hmget(keys.meta(chatId), ...FRESHNESS_FIELDS)));
       return replies.map(([status, resolvedAt, freshUntil, lifetime]) =>
-        (ANSWER_STATUSES as readonly (string | null)[]).includes(status)
-          ? { status: status as AnswerStatus, resolvedAt: Number(resolvedAt) || 0, freshUntil: Number(freshUntil) || 0, lifetime: Number(lifetime) || 0 }
+        (RECORD_STATUSES as readonly (string | null)[]).includes(status)
+          ? { status: status as RecordStatus, resolvedAt: Number(resolvedAt) || 0, freshUntil: Number(freshUntil) || 0, lifetime: Number(lifetime) || 0 }
           : undefined,
       );
     },

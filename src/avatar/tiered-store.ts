@@ -3,14 +3,14 @@ import { sha256 } from '../images/render';
 import type { Logger } from '../logger';
 import type { DurableAvatars } from '../storage/durable-avatars';
 import type { WriteRetries } from '../storage/write-retries';
-import type { AvatarMeta, AvatarRead, AvatarStore, RedisAvatarStore, VariantName } from './store';
+import type { ContactRecord, AvatarRead, AvatarStore, RedisAvatarStore, VariantName } from './store';
 
 export interface TieredStoreDeps {
   redis: RedisAvatarStore;
   durable: DurableAvatars;
   retries: WriteRetries;
   /** How long Redis keeps a record put back from the durable store (as when it was written). */
-  keepSeconds(meta: AvatarMeta): number;
+  keepSeconds(meta: ContactRecord): number;
   /** The variant every picture has: put back into Redis with its record. */
   defaultVariant: VariantName;
   logger: Logger;
@@ -27,7 +27,7 @@ const sameVariant = (a: VariantName, b: VariantName) => a.size === b.size && a.f
  */
 export function createTieredStore({ redis, durable, retries, keepSeconds, defaultVariant, logger }: TieredStoreDeps): AvatarStore {
   /** Put-backs in flight, by chatId and variant: concurrent misses of one contact read the durable store once. */
-  const restoring = new Map<string, Promise<AvatarMeta | undefined>>();
+  const restoring = new Map<string, Promise<ContactRecord | undefined>>();
 
   /** A durable write now, or, when the store fails, again later in the background; whether it was written now. */
   async function persist(name: string, write: () => Promise<void>): Promise<boolean> {
@@ -48,7 +48,7 @@ export function createTieredStore({ redis, durable, retries, keepSeconds, defaul
     });
 
   /** chatId's durable record put back into Redis with its default variant and `wanted`; the record, if any. */
-  async function putBack(chatId: string, wanted: VariantName | undefined, found: (variant: Buffer | undefined) => void): Promise<AvatarMeta | undefined> {
+  async function putBack(chatId: string, wanted: VariantName | undefined, found: (variant: Buffer | undefined) => void): Promise<ContactRecord | undefined> {
     const record = await orMissing(durable.readRecord(chatId));
     if (!record) return undefined;
     const names = record.status !== 'ok' ? [] : wanted && !sameVariant(wanted, defaultVariant) ? [defaultVariant, wanted] : [defaultVariant];
@@ -60,7 +60,7 @@ export function createTieredStore({ redis, durable, retries, keepSeconds, defaul
   }
 
   /** The durable record (and `wanted` of its picture), put back into Redis: once per chatId and variant at a time. */
-  async function restore(chatId: string, wanted?: VariantName): Promise<{ record?: AvatarMeta; variant?: Buffer }> {
+  async function restore(chatId: string, wanted?: VariantName): Promise<{ record?: ContactRecord; variant?: Buffer }> {
     const key = wanted ? `${chatId} ${wanted.size} ${wanted.format}` : chatId;
     let variant: Buffer | undefined;
     let running = restoring.get(key);

@@ -9,7 +9,7 @@ import { scrub } from './scrub';
  *  - not-on-whatsapp: `existsWhatsapp: false`, the only proof that a number is not on WhatsApp
  *  - invalid-chat-id: `bad request data`, or Green API's own validation refusing the chatId
  */
-export type AvatarAnswer =
+export type AvatarReply =
   | { kind: 'avatar'; url: string }
   | { kind: 'no-avatar' }
   | { kind: 'hidden' }
@@ -29,7 +29,7 @@ const flag = (value: unknown): boolean | undefined => (typeof value === 'boolean
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 /** Unknown extra fields are ignored; `secrets` are scrubbed from any upstream text kept in an error. */
-export function interpretAnswer(body: GetAvatarBody, secrets: string[] = []): AvatarAnswer {
+export function interpretAnswer(body: GetAvatarBody, secrets: string[] = []): AvatarReply {
   if (typeof body.reason === 'string' && body.reason !== '') {
     if (body.reason === 'bad request data') return { kind: 'invalid-chat-id' };
     throw new GreenApiError('transient', `GetAvatar answered reason "${scrub(body.reason, secrets)}"`, 200);

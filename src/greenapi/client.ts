@@ -1,10 +1,10 @@
 import type { AxiosInstance } from 'axios';
 import { outboundHttp } from '../http/outbound';
-import { interpretAnswer, type AvatarAnswer, type GetAvatarBody } from './answer';
+import { interpretAnswer, type AvatarReply, type GetAvatarBody } from './answer';
 import { GreenApiError, type QuotaLimit, type QuotaReport } from './errors';
 import { scrub } from './scrub';
 
-export type { AvatarAnswer } from './answer';
+export type { AvatarReply } from './answer';
 
 export interface GreenApiInstance {
   url: string;
@@ -15,7 +15,7 @@ export interface GreenApiInstance {
 }
 
 export interface GreenApiClient {
-  getAvatar(chatId: string): Promise<AvatarAnswer>;
+  getAvatar(chatId: string): Promise<AvatarReply>;
 }
 
 /** An instance's own client: GetAvatar, and GetContacts (the ids of its address book, unvalidated). */

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { ANSWER_STATUSES, type AvatarMeta } from '../avatar/store';
+import { RECORD_STATUSES, type ContactRecord } from '../avatar/store';
 import type { VariantName } from '../avatar/store';
 import type { PictureInfo } from '../images/picture-info';
 import { PIPELINE_VERSION, sha256 } from '../images/render';
@@ -19,12 +19,12 @@ import type { BlobStore } from './blob-store';
  * info must parse; anything else is removed and treated as missing (fetched or rendered again).
  */
 export interface DurableAvatars {
-  readRecord(chatId: string): Promise<AvatarMeta | undefined>;
+  readRecord(chatId: string): Promise<ContactRecord | undefined>;
   /**
    * chatId's record, after the reference to the picture it shows; a picture it no longer shows loses this
    * contact's reference and is removed when no other contact has one.
    */
-  writeRecord(chatId: string, meta: AvatarMeta): Promise<void>;
+  writeRecord(chatId: string, meta: ContactRecord): Promise<void>;
   /** chatId's record, and every blob of its picture that no other contact uses. */
   erase(chatId: string): Promise<void>;
   getSource(hash: string): Promise<Buffer | undefined>;
@@ -47,7 +47,7 @@ export interface DurableAvatars {
 /** The fields of a stored record (freshUntil is derived: resolvedAt + lifetime). Bump `v` when they change. */
 interface StoredRecord {
   v: 1;
-  status: AvatarMeta['status'];
+  status: ContactRecord['status'];
   hash: string;
   url: string;
   resolvedAt: number;
@@ -67,7 +67,7 @@ const infoName = (hash: string) => `info/${hash}.json`;
 const variantsOf = (hash: string) => `variants/${hash}/`;
 const variantName = (hash: string, { size, format }: VariantName) => `${variantsOf(hash)}v${PIPELINE_VERSION}-${size}.${format}`;
 
-const toStored = (meta: AvatarMeta): StoredRecord => ({
+const toStored = (meta: ContactRecord): StoredRecord => ({
   v: 1,
   status: meta.status,
   hash: meta.hash,
@@ -78,14 +78,14 @@ const toStored = (meta: AvatarMeta): StoredRecord => ({
   changedAt: meta.changedAt,
 });
 
-function fromStored(bytes: Buffer): AvatarMeta | undefined {
+function fromStored(bytes: Buffer): ContactRecord | undefined {
   let stored: StoredRecord;
   try {
     stored = JSON.parse(bytes.toString('utf8')) as StoredRecord;
   } catch {
     return undefined;
   }
-  if (stored?.v !== 1 || !ANSWER_STATUSES.includes(stored.status) || typeof stored.resolvedAt !== 'number' || typeof stored.lifetime !== 'number') return undefined;
+  if (stored?.v !== 1 || !RECORD_STATUSES.includes(stored.status) || typeof stored.resolvedAt !== 'number' || typeof stored.lifetime !== 'number') return undefined;
   const { status, hash, url, resolvedAt, lifetime, urlExpiresAt, changedAt } = stored;
   return { status, hash: hash ?? '', url: url ?? '', resolvedAt, lifetime, urlExpiresAt: urlExpiresAt ?? 0, changedAt: changedAt ?? resolvedAt, freshUntil: resolvedAt + lifetime * 1000 };
 }
@@ -135,7 +135,7 @@ export async function openDurableAvatars(store: BlobStore): Promise<DurableAvata
     await store.delete([sourceName(hash), infoName(hash)]);
   }
 
-  async function eraseContact(contact: string, record: AvatarMeta | undefined): Promise<void> {
+  async function eraseContact(contact: string, record: ContactRecord | undefined): Promise<void> {
     await store.delete([recordName(contact)]);
     if (!record?.hash) return;
     await store.delete([`${usersOf(record.hash)}${contact}`]);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createKeys } from '../../src/avatar/keys';
-import { createAvatarStore, type AvatarMeta, type AvatarStore } from '../../src/avatar/store';
+import { createAvatarStore, type ContactRecord, type AvatarStore } from '../../src/avatar/store';
 import { deletePrefix, REDIS_URL } from '../helpers/stack';
 
 /**
@@ -11,7 +11,7 @@ import { deletePrefix, REDIS_URL } from '../helpers/stack';
 const CHAT = '11000095001@c.us';
 const SMALL = { size: 64, format: 'png' } as const;
 const hashOf = (n: number) => String(n).repeat(64).slice(0, 64);
-const answer = (hash: string): AvatarMeta => ({
+const answer = (hash: string): ContactRecord => ({
   status: 'ok',
   url: `https://pps.whatsapp.net/v/${hash.slice(0, 8)}.jpg?oe=ffffffff`,
   hash,

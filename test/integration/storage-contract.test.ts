@@ -4,7 +4,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AvatarMeta } from '../../src/avatar/store';
+import type { ContactRecord } from '../../src/avatar/store';
 import { loadConfig } from '../../src/config';
 import { sha256 } from '../../src/images/render';
 import type { BlobStore } from '../../src/storage/blob-store';
@@ -33,7 +33,7 @@ const stores: [string, (prefix: string) => BlobStore][] = [
   ['s3', (prefix) => createS3Store({ bucket: s3.bucket, prefix: 'deploy', endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, timeoutMs: 2000 }, prefix)],
 ];
 
-const picture = (hash: string, at: number): AvatarMeta => ({
+const picture = (hash: string, at: number): ContactRecord => ({
   status: 'ok',
   url: 'https://pps.whatsapp.net/v/t61/1_n.jpg?oe=6900AAAA',
   hash,
