@@ -1,22 +1,20 @@
 import { LRUCache } from 'lru-cache';
-import { mergeHeaders } from '../http/headers';
 import type { ResponseMemory } from './memory-cache';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { JobWaiter, RenderOutcome } from '../queue/job-waiter';
 import { AppError } from '../errors';
+import { createAdmission, type BudgetKind, type WorkBudget } from './admission';
+import { createPlaceholderResponses } from './placeholder-responses';
 import { avatarEtag } from './etag';
 import { renderKey } from '../queue/jobs';
-import { SILHOUETTE, type Placeholders } from './placeholder';
+import type { Placeholders } from './placeholder';
 import type { AvatarRequest } from './request';
 import {
   answerCacheControl,
-  cacheControl,
   imageResponse,
-  notFoundResponse,
   type AvatarResponse,
-  type AvatarStatus,
   type CacheLimits,
   type CacheState,
 } from './response';
@@ -26,14 +24,6 @@ export interface AvatarServiceOptions extends CacheLimits {
   missWaitMs: number;
   /** Headers every avatar response carries (CORS for any origin), prepared with the response. */
   staticHeaders: Record<string, string>;
-}
-
-/** The work a client's request can cause, each with a per-client budget. */
-export type BudgetKind = 'miss' | 'render';
-
-/** A per-client budget (security/client-limiter): 0 = go ahead, else seconds until the client may retry. */
-export interface WorkBudget {
-  take(clientIp: string): Promise<number>;
 }
 
 /** Where served chatIds are remembered for keep-fresh (warm/recent). */
@@ -104,79 +94,14 @@ export function createAvatarService({ store, memory, waiter, placeholders, limit
   // answer refreshes again); BullMQ's deduplication id dedupes across processes.
   const refreshing = new LRUCache<string, true>({ max: 10_000, ttl: 30_000 });
 
-  const wouldDraw = (req: AvatarRequest) => placeholders.wouldDraw(req.chatId, req.size, req.format, req.placeholder);
-  /** The request with the silhouette for its placeholder: what is shown when its initials may not be drawn. */
-  const silhouetted = (req: AvatarRequest): AvatarRequest => ({ ...req, placeholder: SILHOUETTE });
-
-  /**
-   * The placeholder image for a request. Initials not drawn yet are a render: counted against the client's
-   * render budget (refused: 429 with the silhouette, nothing drawn); with no client to count (`clientIp`
-   * undefined: Redis is down), the silhouette.
-   */
-  async function placeholder(req: AvatarRequest, status: AvatarStatus, cache: CacheState, control: string, clientIp: string | undefined): Promise<AvatarResponse> {
-    if (req.fallback404) return notFoundResponse(req, status, cache, control, options.staticHeaders);
-    let shown = req;
-    if (wouldDraw(req)) {
-      if (clientIp === undefined) shown = silhouetted(req);
-      else {
-        const retryAfter = await limits.render.take(clientIp);
-        if (retryAfter > 0) return rateLimited(req, 'render', retryAfter);
-      }
-    }
-    const image = await placeholders.get(shown.chatId, shown.size, shown.format, shown.placeholder);
-    return imageResponse(req, image.body, image.etag, status, cache, control, options.staticHeaders);
-  }
-
-  /** Nothing to show yet: a placeholder browsers must not keep. */
-  const unresolved = (req: AvatarRequest, missing: 'pending' | 'error', cache: CacheState, clientIp: string | undefined) =>
-    placeholder(req, missing, cache, cacheControl(0), clientIp);
-
-  /** 429 for a client that causes too much work; the body is still an image for an <img> (never a new draw). */
-  async function rateLimited(req: AvatarRequest, kind: BudgetKind, retryAfter: number): Promise<AvatarResponse> {
-    const headers = { 'Retry-After': String(retryAfter) };
-    const what = kind === 'miss' ? 'uncached avatars' : 'new sizes, formats or initials';
-    if (req.fallback404) throw new AppError(429, 'rate_limited', `too many ${what} requested; retry later`, headers);
-    const shown = wouldDraw(req) ? silhouetted(req) : req;
-    const image = await placeholders.get(shown.chatId, shown.size, shown.format, shown.placeholder);
-    const response = imageResponse(req, image.body, image.etag, 'rate-limited', 'MISS', cacheControl(0), options.staticHeaders);
-    return { ...response, statusCode: 429, headers: mergeHeaders(response.headers, { 'retry-after': String(retryAfter) }) };
-  }
+  const { wouldDraw, placeholder, unresolved, rateLimited } = createPlaceholderResponses(placeholders, limits.render, options.staticHeaders);
+  const admitted = createAdmission(limits);
 
   /** The answer's placeholder; browsers may keep it no longer than the answer behind it is fresh. */
   async function negative(req: AvatarRequest, cacheKey: string, meta: ServedRecord, cache: CacheState, clientIp: string | undefined): Promise<AvatarResponse> {
     const response = await placeholder(req, meta.status, cache, answerCacheControl(meta, clock(), options, req.exp), clientIp);
     if (meta.freshUntil > clock() && response.statusCode !== 429) memory.remember(cacheKey, req.chatId, response, meta);
     return response;
-  }
-
-  // Admissions of work (a resolve, a render) in this process, kept until that work's wait ends, so a request
-  // for the same work meanwhile joins it instead of being counted.
-  const admissions = new Map<string, Promise<number>>();
-
-  /**
-   * Starts (or joins) work a request causes, counted against the client's budget of that kind unless it
-   * joins work already in flight. `retryAfter` > 0: refused, nothing started.
-   */
-  async function admitted<T>(
-    kind: BudgetKind,
-    work: string,
-    inFlight: boolean,
-    clientIp: string,
-    start: () => Promise<T>,
-  ): Promise<{ retryAfter: number; outcome?: T }> {
-    const key = `${kind} ${work}`;
-    let admission = admissions.get(key);
-    if (inFlight && !admission) return { retryAfter: 0, outcome: await start() };
-    if (!admission) {
-      admission = limits[kind].take(clientIp);
-      admissions.set(key, admission);
-    }
-    try {
-      const retryAfter = await admission;
-      return retryAfter > 0 ? { retryAfter } : { retryAfter, outcome: await start() };
-    } finally {
-      if (admissions.get(key) === admission) admissions.delete(key);
-    }
   }
 
   const unavailable = (req: AvatarRequest, err: Error, log: Logger = logger) => log.warn({ chatId: req.chatId, err: err.message }, 'avatar lookup failed');
