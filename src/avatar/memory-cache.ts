@@ -48,13 +48,15 @@ export function createResponseMemory({ maxBytes, ttlMs }: { maxBytes: number; tt
     maxSize: Math.max(1, maxBytes),
     sizeCalculation: (r) => r.body.length + ENTRY_OVERHEAD_BYTES,
     ttl: Math.max(1, ttlMs),
+    // Lifetimes on the service's clock, as the records' freshness is.
+    perf: { now: clock },
     dispose: (response, cacheKey) => {
       const keys = keysOf.get(response.chatId);
       keys?.delete(cacheKey);
       if (keys?.size === 0) keysOf.delete(response.chatId);
     },
   });
-  const changedAt = new LRUCache<string, number>({ max: MAX_RECENT_CHANGES, ttl: Math.max(1, ttlMs) });
+  const changedAt = new LRUCache<string, number>({ max: MAX_RECENT_CHANGES, ttl: Math.max(1, ttlMs), perf: { now: clock } });
   let live = false;
 
   return {

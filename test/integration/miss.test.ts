@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { eventually, startStack, type Stack } from '../helpers/stack';
+import { eventually, ManualClock, startStack, type Stack } from '../helpers/stack';
 import { get } from '../helpers/http';
 
 let stack: Stack;
@@ -54,18 +54,22 @@ describe('misses', () => {
   });
 
   it('serves the old image while refreshing an expired answer, then the new one with a new ETag', async () => {
-    stack.green.set('11000000400@c.us', { kind: 'avatar', url: await stack.images.add('before', { seed: 40 }) });
-    const first = await get(stack.url, '/avatar/11000000400.webp');
-    expect(first.headers['x-avatar-status']).toBe('ok');
-    stack.green.set('11000000400@c.us', { kind: 'avatar', url: await stack.images.add('after', { seed: 41 }) });
-    let stale = first;
-    await eventually(async () => {
-      stale = await get(stack.url, '/avatar/11000000400.webp');
-      return stale.headers['x-cache'] === 'STALE';
-    }, 5000, 100);
-    expect(stale.headers['etag']).toBe(first.headers['etag']);
-    await eventually(async () => (await get(stack.url, '/avatar/11000000400.webp')).headers['etag'] !== first.headers['etag'], 5000, 50);
-    expect(stack.green.callsFor('11000000400@c.us')).toBe(2);
-    expect(stack.images.downloads('after')).toBe(1);
+    const clock = new ManualClock();
+    const timed = await startStack({ clock: clock.now });
+    try {
+      timed.green.set('11000000400@c.us', { kind: 'avatar', url: await timed.images.add('before', { seed: 40 }) });
+      const first = await get(timed.url, '/avatar/11000000400.webp');
+      expect(first.headers['x-avatar-status']).toBe('ok');
+      timed.green.set('11000000400@c.us', { kind: 'avatar', url: await timed.images.add('after', { seed: 41 }) });
+      clock.advance(86_400 + 1);
+      const stale = await get(timed.url, '/avatar/11000000400.webp');
+      expect(stale.headers['x-cache']).toBe('STALE');
+      expect(stale.headers['etag']).toBe(first.headers['etag']);
+      await eventually(async () => (await get(timed.url, '/avatar/11000000400.webp')).headers['etag'] !== first.headers['etag'], 5000, 50);
+      expect(timed.green.callsFor('11000000400@c.us')).toBe(2);
+      expect(timed.images.downloads('after')).toBe(1);
+    } finally {
+      await timed.close();
+    }
   });
 });

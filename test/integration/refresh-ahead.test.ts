@@ -1,34 +1,36 @@
-import { eventually, startStack } from '../helpers/stack';
+import { eventually, ManualClock, startStack } from '../helpers/stack';
 import { get } from '../helpers/http';
 
+/** Freshness follows the service's clock: a day passes in a test; the keep-fresh job itself runs every second. */
 describe('keep-fresh (REFRESH_AHEAD_SECONDS)', () => {
   it('re-resolves a recently requested avatar before its answer expires, so it is never served stale', async () => {
-    const stack = await startStack({ env: { AVATAR_TTL_SECONDS: '4', REFRESH_AHEAD_SECONDS: '3', REFRESH_CHECK_SECONDS: '1', MEMORY_CACHE_TTL_MS: '100' } });
+    const clock = new ManualClock();
+    const stack = await startStack({ clock: clock.now, env: { REFRESH_AHEAD_SECONDS: '3600', REFRESH_CHECK_SECONDS: '1', MEMORY_CACHE_TTL_MS: '100' } });
     try {
       stack.green.set('11007000001@c.us', { kind: 'avatar', url: await stack.images.add('popular') });
       stack.green.set('11007000002@c.us', { kind: 'avatar', url: await stack.images.add('forgotten') });
       expect((await get(stack.url, '/avatar/11007000001.webp')).headers['x-avatar-status']).toBe('ok');
       expect((await get(stack.url, '/avatar/11007000002.webp')).headers['x-avatar-status']).toBe('ok');
-      // Both were requested, so both are refreshed ahead of their 4-second expiry, with no request needed.
+      // Half an hour before their day is up, both are due: refreshed with no request needed.
+      clock.advance(86_400 - 1800);
       await eventually(() => stack.green.callsFor('11007000001@c.us') >= 2 && stack.green.callsFor('11007000002@c.us') >= 2, 10_000, 100);
-      const res = await get(stack.url, '/avatar/11007000001.webp');
-      expect(res.headers['x-cache']).toBe('HIT');
+      await eventually(async () => (await get(stack.url, '/avatar/11007000001.webp')).headers['x-cache'] === 'HIT', 5000, 100);
+      clock.advance(3600);
+      expect((await get(stack.url, '/avatar/11007000001.webp')).headers['x-cache']).toBe('HIT');
     } finally {
       await stack.close();
     }
   }, 20_000);
 
   it('is off with REFRESH_AHEAD_SECONDS=0', async () => {
-    const stack = await startStack({ env: { AVATAR_TTL_SECONDS: '2', REFRESH_AHEAD_SECONDS: '0', REFRESH_CHECK_SECONDS: '1' } });
+    const clock = new ManualClock();
+    const stack = await startStack({ clock: clock.now, env: { REFRESH_AHEAD_SECONDS: '0', REFRESH_CHECK_SECONDS: '1' } });
     try {
       stack.green.set('11007000003@c.us', { kind: 'avatar', url: await stack.images.add('left-alone') });
       await get(stack.url, '/avatar/11007000003.webp');
-      let stale = false;
-      await eventually(async () => {
-        stale = (await get(stack.url, '/avatar/11007000003.webp?size=64')).headers['x-cache'] === 'STALE';
-        return stale;
-      }, 6000, 200);
-      expect(stale).toBe(true);
+      clock.advance(86_400 + 1);
+      // Nothing refreshed it ahead: the first request after its day is served stale (and starts the refresh).
+      expect((await get(stack.url, '/avatar/11007000003.webp?size=64')).headers['x-cache']).toBe('STALE');
     } finally {
       await stack.close();
     }
