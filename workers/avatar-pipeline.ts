@@ -1,5 +1,6 @@
 import { nextLifetime, recordKeepSeconds, sameAnswer, samePicturePath, type FreshnessPolicy } from '../src/avatar/freshness';
 import type { RecordChanges } from '../src/records/record-changes';
+import type { Resolved } from '../src/queue/job-waiter';
 import type { RecordStatus, ContactRecord, AvatarStore, NewPicture, PictureState } from '../src/avatar/store';
 import type { Format } from '../src/avatar/variant';
 import type { Clock } from '../src/clock';
@@ -48,7 +49,7 @@ export interface AvatarPipeline {
    * GetAvatar, then (for a new picture) download, validate, store and render the default variant; writes
    * the answer last. An unchanged picture path downloads nothing.
    */
-  resolve(chatId: string, stored?: { previous: ContactRecord | undefined }): Promise<ContactRecord>;
+  resolve(chatId: string, stored?: { previous: ContactRecord | undefined }): Promise<Resolved>;
   /** The source bytes for a cached answer, downloading again (or resolving again) if they were evicted. */
   sourceFor(chatId: string, meta: ContactRecord): Promise<{ meta: ContactRecord; source: Buffer }>;
   /** A variant of chatId's picture `hash`, rendered and stored in its answer; its bytes. */
@@ -141,7 +142,7 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
     status: RecordStatus,
     url: string,
     { hash, picture }: { hash: string; picture?: NewPicture },
-  ): Promise<ContactRecord> {
+  ): Promise<Resolved> {
     const now = clock();
     const unchanged = previous !== undefined && sameAnswer(previous, { status, hash });
     const lifetime = nextLifetime(freshness, unchanged ? previous : undefined, status);
@@ -166,11 +167,11 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
       await changes.announce(chatId, now);
       await events?.record({ chatId, status, etag: defaultEtag(chatId, meta), previousEtag: defaultEtag(chatId, previous) }, now);
     }
-    return meta;
+    return { record: meta, thumbnail: picture?.variant };
   }
 
   /** Applies a GetAvatar answer. An expired link (403/404/410) earns exactly one fresh GetAvatar. */
-  async function apply(chatId: string, previous: ContactRecord | undefined, answer: AvatarReply, mayAskAgain: boolean): Promise<ContactRecord> {
+  async function apply(chatId: string, previous: ContactRecord | undefined, answer: AvatarReply, mayAskAgain: boolean): Promise<Resolved> {
     if (answer.kind !== 'avatar') return writeAnswer(chatId, previous, NEGATIVE_STATUS[answer.kind], '', { hash: '' });
     // The same picture path is the same picture: keep hash, variants and ETag; only the link is new.
     const kept = previous?.status === 'ok' && samePicturePath(previous.url, answer.url) ? await store.pictureState(previous.hash, chatId, defaultVariant) : undefined;
@@ -191,7 +192,7 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
   }
 
   /** `stored`: the answer as the caller just read it, so it is not read twice. */
-  async function resolve(chatId: string, stored?: { previous: ContactRecord | undefined }): Promise<ContactRecord> {
+  async function resolve(chatId: string, stored?: { previous: ContactRecord | undefined }): Promise<Resolved> {
     const previous = stored ? stored.previous : await store.readMeta(chatId);
     return apply(chatId, previous, await greenApi.getAvatar(chatId), true);
   }
@@ -203,10 +204,10 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
       bytes = await download(meta.url);
     } catch (err) {
       if (!(err instanceof DownloadError) || err.reason !== 'expired') throw err;
-      return resolve(chatId);
+      return (await resolve(chatId)).record;
     }
     const prepared = await preparePicture(chatId, bytes);
-    if (prepared.hash !== meta.hash) return writeAnswer(chatId, meta, 'ok', meta.url, prepared);
+    if (prepared.hash !== meta.hash) return (await writeAnswer(chatId, meta, 'ok', meta.url, prepared)).record;
     await store.putPicture(prepared.hash, prepared.picture, { chatId });
     return meta;
   }
@@ -217,7 +218,7 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
     // Evicted: the link, while valid, gives the bytes again without a billed GetAvatar call, and without
     // counting as a refresh (the answer's freshness is unchanged).
     const linkValid = meta.url !== '' && meta.urlExpiresAt - LINK_MARGIN_MS > clock();
-    const current = linkValid ? await refetch(chatId, meta) : await resolve(chatId);
+    const current = linkValid ? await refetch(chatId, meta) : (await resolve(chatId)).record;
     const source = current.hash ? await store.getSource(current.hash) : null;
     if (!source) throw new Error(`no source for ${chatId} after refetch (${current.status})`);
     return { meta: current, source };

@@ -28,7 +28,7 @@ export function createResolveProcessor(resolveOnce: ResolveOnce) {
     // Runs that used no attempt so far (429s waited out, or waits for another process's resolve).
     const freeRuns = job.attemptsStarted - job.attemptsMade - 1;
     const outcome = await resolveOnce(chatId, { force, batchId, isFinal: (err) => isFinal(job, err), mayWaitOut: freeRuns < MAX_RATE_LIMITED_WAITS });
-    if (outcome !== 'busy') return outcome;
+    if (outcome !== 'busy') return { status: outcome.record.status };
     // Not an attempt: the job comes back once the other resolve is done.
     await job.moveToDelayed(Date.now() + busyDelayMs(job), token);
     throw new DelayedError();

@@ -22,7 +22,8 @@ export function createResolveHere({ resolveOnce, attempts, reportFailure }: Reso
   const isFinal = (err: Error) => isLastAttempt(err, 1, attempts);
   return async (chatId) => {
     try {
-      return (await resolveOnce(chatId, { unlessPaused: true, isFinal })) === 'busy' ? 'queue' : 'finished';
+      const done = await resolveOnce(chatId, { unlessPaused: true, isFinal });
+      return done === 'busy' ? 'queue' : done;
     } catch (err) {
       // A 429 paused every resolve and used no attempt: a resolve job waits the pause out.
       if (err instanceof RateLimitError) return 'queue';

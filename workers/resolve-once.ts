@@ -2,6 +2,7 @@ import type { AvatarStore } from '../src/avatar/store';
 import type { Clock } from '../src/clock';
 import type { MarkBatchFailed } from '../src/warm/batches';
 import type { AvatarPipeline } from './avatar-pipeline';
+import type { Resolved } from '../src/queue/job-waiter';
 import { toJobError } from './job-errors';
 import type { ResolveClaims } from './resolve-claims';
 
@@ -35,7 +36,7 @@ export interface ResolveAttempt {
  * thrown as toJobError maps it; a final one first leaves the failure marker, so requests do not start the
  * same failing work again at once.
  */
-export type ResolveOnce = (chatId: string, attempt: ResolveAttempt) => Promise<{ status: string } | 'busy'>;
+export type ResolveOnce = (chatId: string, attempt: ResolveAttempt) => Promise<Resolved | 'busy'>;
 
 export function createResolveOnce({ store, pipeline, claims, pauseResolve, failureBackoffSeconds, markBatchFailed, clock }: ResolveOnceDeps): ResolveOnce {
   return async (chatId, { force, batchId, unlessPaused, isFinal, mayWaitOut }) => {
@@ -43,8 +44,8 @@ export function createResolveOnce({ store, pipeline, claims, pauseResolve, failu
     const [release, cached] = await Promise.all([claims.claim(chatId, { unlessPaused }), store.readMeta(chatId)]);
     if (!release) return 'busy';
     try {
-      if (!force && cached && cached.freshUntil > clock()) return { status: cached.status };
-      return { status: (await pipeline.resolve(chatId, { previous: cached })).status };
+      if (!force && cached && cached.freshUntil > clock()) return { record: cached };
+      return await pipeline.resolve(chatId, { previous: cached });
     } catch (err) {
       const jobError = await toJobError(err, pauseResolve, mayWaitOut);
       // Not an answer: only a short pause before anyone may spend another upstream call on this chatId.
@@ -54,9 +55,10 @@ export function createResolveOnce({ store, pipeline, claims, pauseResolve, failu
       }
       throw jobError;
     } finally {
-      // Not awaited: the caller's next command (a request's re-read of the answer) leaves in the same write. A
-      // release lost to a Redis error ends with the claim's own expiry.
-      release().catch(() => undefined);
+      // Released before the waiting requests are answered (they no longer read the record back, so nothing else
+      // would carry the release in its write): no command of this resolve is left in flight after it. A release
+      // lost to a Redis error ends with the claim's own expiry.
+      await release().catch(() => undefined);
     }
   };
 }

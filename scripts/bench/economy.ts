@@ -178,7 +178,7 @@ async function simulate(redis: Redis, world: World, s: EconomySettings, start: n
       for (let i = 0; i < contacts.length; i += IN_FLIGHT) {
         await Promise.all(
           contacts.slice(i, i + IN_FLIGHT).map(async (contact) => {
-            freshUntil[contact] = (await pipeline.resolve(chatIdOf(contact))).freshUntil;
+            freshUntil[contact] = (await pipeline.resolve(chatIdOf(contact))).record.freshUntil;
           }),
         );
       }

@@ -3,7 +3,7 @@ import type { ResponseMemory } from './memory-cache';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import type { JobWaiter, RenderOutcome } from '../queue/job-waiter';
+import type { JobWaiter, RenderOutcome, Resolved, ResolveOutcome } from '../queue/job-waiter';
 import { AppError } from '../errors';
 import { createAdmission, type BudgetKind, type WorkBudget } from './admission';
 import { createPlaceholderResponses } from './placeholder-responses';
@@ -80,8 +80,18 @@ export interface AvatarService {
   answer(req: AvatarRequest, context: ServeContext): Promise<Answer>;
 }
 
+/**
+ * What a resolve done in this process wrote, as a read: enough when the request needs no picture (a negative record,
+ * or the JSON info) or the thumbnail it rendered; undefined when the request must read Redis after all.
+ */
+function producedRead({ record, thumbnail }: Resolved, wanted: VariantName | undefined): AvatarRead | undefined {
+  if (record.status !== 'ok' || !wanted) return { meta: record, failed: false };
+  if (thumbnail && thumbnail.size === wanted.size && thumbnail.format === wanted.format) return { meta: record, variant: thumbnail.bytes, failed: false };
+  return undefined;
+}
+
 /** What there is to show when a wait for work ended without its result. */
-const missingAfter = (outcome: RenderOutcome): 'pending' | 'error' => (outcome === 'failed' ? 'error' : 'pending');
+const missingAfter = (outcome: RenderOutcome | ResolveOutcome): 'pending' | 'error' => (outcome === 'failed' ? 'error' : 'pending');
 
 /** An answer, or why there is none to show yet (`rate-limited` carries its Retry-After). */
 export type Answer =
@@ -141,8 +151,9 @@ export function createAvatarService({ store, memory, waiter, placeholders, limit
       const { retryAfter, outcome } = await admitted('miss', req.chatId, waiter.isResolving(req.chatId), clientIp, () =>
         waiter.resolve(req.chatId, waitLeft()),
       );
-      // Refused or not, read again: a refused request may have come just as the work it would join finished.
-      read = await store.read(req.chatId, wanted);
+      // Resolved here: what it wrote, when that is all the request needs. Else (a job, another process, refused:
+      // a refused request may have come just as the work it would join finished) read again.
+      read = (typeof outcome === 'object' && producedRead(outcome, wanted)) || (await store.read(req.chatId, wanted));
       if (!read.meta) return outcome ? { missing: missingAfter(outcome), cache } : { missing: 'rate-limited', cache, retryAfter };
     }
     if (read.meta.freshUntil <= clock()) {

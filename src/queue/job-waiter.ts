@@ -1,6 +1,7 @@
 import type { Job, JobsOptions, Queue, QueueEvents } from 'bullmq';
 import { afterFirstAttempt, onceAt, PRIORITY, renderKey, resolveKey, type JobOutcome, type RenderJob, type ResolveJob } from './jobs';
 import type { AvatarQueueEvents, AvatarQueues } from './queues';
+import type { ContactRecord, VariantName } from '../avatar/store';
 
 /**
  * How a wait ended. Whatever it says, the caller reads the answer from Redis again.
@@ -13,12 +14,24 @@ export interface Rendered {
   bytes: Buffer;
 }
 
+/**
+ * A contact this process resolved (and stored) itself: the record it wrote, and the default thumbnail when it
+ * rendered one, which the waiting requests serve without reading them back.
+ */
+export interface Resolved {
+  record: ContactRecord;
+  thumbnail?: VariantName & { bytes: Buffer };
+}
+
+/** How a resolve's wait ended: as a job's, or with what it produced when it ran here. */
+export type ResolveOutcome = WaitOutcome | Resolved;
+
 /** How a render's wait ended: as a job's, or with the bytes when the render ran here. */
 export type RenderOutcome = WaitOutcome | Rendered;
 
 export interface JobWaiter {
-  /** Enqueue (or join) the resolve job for a chatId and wait for it, at most `waitMs`. */
-  resolve(chatId: string, waitMs: number): Promise<WaitOutcome>;
+  /** Resolve a chatId (in this process when it can: see ResolveHere; else by a job) and wait, at most `waitMs`. */
+  resolve(chatId: string, waitMs: number): Promise<ResolveOutcome>;
   /** Render a variant (in this process when it can: see RenderHere; else by a render job) and wait, at most `waitMs`. */
   render(job: RenderJob, waitMs: number): Promise<RenderOutcome>;
   /** Enqueue a background refresh of a stale answer; no wait. */
@@ -48,7 +61,7 @@ export type RenderHere = (job: RenderJob) => Promise<Rendered | 'failed' | 'queu
  * done here (see workers/resolve-here). `failed`: its attempt failed; a resolve job makes the attempts left, or,
  * when it was the `final` one, records the failure.
  */
-export type ResolveHere = (chatId: string) => Promise<'finished' | 'queue' | { failed: string; final: boolean }>;
+export type ResolveHere = (chatId: string) => Promise<Resolved | 'queue' | { failed: string; final: boolean }>;
 
 export interface JobWaiterOptions {
   maxWaitMs: number;
@@ -89,7 +102,7 @@ const BACKLOG_CHECK_MS = 500;
  * A resolve or render this process can do itself (resolveHere, renderHere) is shared the same way, without a job.
  */
 export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents, { maxWaitMs, maxBacklog, renderHere, resolveHere }: JobWaiterOptions): JobWaiter {
-  const resolves = sharedWaits<WaitOutcome>();
+  const resolves = sharedWaits<ResolveOutcome>();
   const renders = sharedWaits<RenderOutcome>();
   // Last measured backlog per queue, plus what this process added since.
   const backlog = new Map<string, { waiting: Promise<number>; at: number }>();
@@ -123,7 +136,7 @@ export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents,
     }
   }
 
-  type Enqueue = (data?: ResolveJob, options?: JobsOptions) => Promise<WaitOutcome>;
+  type Enqueue = (data?: ResolveJob, options?: JobsOptions) => Promise<ResolveOutcome>;
   /** A page view's resolve job (within the interactive backlog), waited for. */
   const interactiveJob = (chatId: string): Enqueue => (data = { chatId }, options) => addAndWait(queues.resolve, events.resolve, resolveKey(chatId), data, options);
   /** A refresh's job, behind page views' lookups; nobody waits for it. */
@@ -133,11 +146,11 @@ export function createJobWaiter(queues: AvatarQueues, events: AvatarQueueEvents,
   };
 
   /** A resolve in this process when it can (resolveHere); else, or to make the attempts left, a job. */
-  function startResolve(chatId: string, enqueue: Enqueue): Promise<WaitOutcome> {
+  function startResolve(chatId: string, enqueue: Enqueue): Promise<ResolveOutcome> {
     if (!resolveHere) return enqueue();
     return resolveHere(chatId).then((done) => {
-      if (done === 'finished') return done;
       if (done === 'queue') return enqueue();
+      if ('record' in done) return done;
       if (done.final) return enqueue({ chatId, failedHere: done.failed }, { attempts: 1 });
       return enqueue({ chatId }, afterFirstAttempt(queues.resolve.defaultJobOptions));
     });
