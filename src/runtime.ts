@@ -149,12 +149,13 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
   );
   const storage = blobs ? await openTiers(blobs) : undefined;
   const redisStore = createAvatarStore(cache, prefix, { imageSeconds: config.ttl.imageSeconds }, clock);
+  const freshness = freshnessPolicy(config.ttl);
   const store: AvatarStore = storage
     ? createTieredStore({
         redis: redisStore,
         durable: storage.durable,
         retries: storage.retries,
-        keepSeconds: (meta) => recordKeepSeconds(freshnessPolicy(config.ttl), config.ttl.imageSeconds, meta),
+        keepSeconds: (meta) => recordKeepSeconds(freshness, config.ttl.imageSeconds, meta),
         defaultVariant: { size: config.defaultSize, format: config.defaultFormat },
         logger,
       })

@@ -79,10 +79,15 @@ export function createAvatarHandler({ avatars, info, metrics, logger, options }:
     child.observe((performance.now() - started) / 1000);
   };
 
-  /** A hit: no log line (hits are nearly all traffic), counted and timed. */
-  function sendHit(req: IncomingMessage, res: ServerResponse, response: AvatarResponse, started: number): void {
-    sendAvatar(req, res, response, cors, { 'x-request-id': requestIdOf(req) });
+  /** A prepared response, sent and counted. */
+  function respond(req: IncomingMessage, res: ServerResponse, response: AvatarResponse, id: string): void {
+    sendAvatar(req, res, response, cors, { 'x-request-id': id });
     countServed(metrics, response);
+  }
+
+  /** A memory hit: no log line (hits are nearly all traffic), counted and timed. */
+  function sendHit(req: IncomingMessage, res: ServerResponse, response: AvatarResponse, started: number): void {
+    respond(req, res, response, requestIdOf(req));
     hits.inc();
     observe(ROUTE, res.statusCode, 'HIT', started);
   }
@@ -133,8 +138,7 @@ export function createAvatarHandler({ avatars, info, metrics, logger, options }:
     let requestLog: Logger | undefined;
     const log = () => (requestLog ??= logger.child({ req: { id, method: req.method, url } }));
     const send = (response: AvatarResponse) => {
-      sendAvatar(req, res, response, cors, { 'x-request-id': id });
-      countServed(metrics, response);
+      respond(req, res, response, id);
       cache = response.headers['x-cache'] ?? '';
     };
     try {
