@@ -4,7 +4,7 @@
  *   node baselines.js http-redis <body-file> <key>
  *   node baselines.js ipx <directory>
  *   node baselines.js cold-floor <key-prefix> <GetAvatar URL>
- * The first four send the same bytes with the same headers as an avatar hit; `http-distinct` answers
+ * The first four send the same bytes with the same headers as an avatar hit (BENCH_HEADERS); `http-distinct` answers
  * /avatar/<n>.webp with the body that distinct avatar n has in the bench (see distinctBody); `http-redis`
  * reads the body from Redis (REDIS_URL, at `key`, which the bench deletes) with one GET per request, as
  * ioredis with auto-pipelining sends it: the least any Redis hit costs on this machine. `ipx` is Nuxt's sharp
@@ -13,6 +13,7 @@
  * thumbnail, source and thumbnail written to Redis (under `key-prefix`) in one round trip, with none of the
  * service's checks, limits, picture info or bookkeeping.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent, createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,15 +25,19 @@ import { distinctBody } from './distinct-body';
 
 const [kind, file, extra] = process.argv.slice(2);
 const body = kind === 'ipx' || kind === 'cold-floor' ? Buffer.alloc(0) : readFileSync(file!);
-const headers = {
-  'content-type': 'image/webp',
-  'content-length': String(body.length),
-  etag: '"v1-0123456789abcdef0123-128-webp"',
-  'cache-control': 'public, max-age=3600, stale-while-revalidate=60',
-  'x-cache': 'HIT',
-  'x-avatar-status': 'ok',
-  'x-content-type-options': 'nosniff',
-  'cross-origin-resource-policy': 'cross-origin',
+/**
+ * The headers of the service's own hot hit (BENCH_HEADERS, JSON; the bench reads them from the service), so a
+ * baseline sends what the service sends, header for header; a new X-Request-Id per response, as the service
+ * makes one for every request that brings none.
+ */
+const headers: Record<string, string> = { ...(JSON.parse(process.env.BENCH_HEADERS ?? '{}') as Record<string, string>), 'content-length': String(body.length) };
+const perResponse = 'x-request-id' in headers;
+/** The headers of one response: `base` with a request id of its own when the service sends one. */
+const withRequestId = (base: Record<string, string>): Record<string, string> => {
+  if (!perResponse) return base;
+  const own = Object.assign({}, base);
+  own['x-request-id'] = randomUUID();
+  return own;
 };
 
 /** Redis as the service talks to it: auto-pipelined. */
@@ -50,7 +55,7 @@ async function handlerFor(kind: string | undefined): Promise<RequestListener> {
         const own = distinctBody(body, Number(/(\d+)\.webp/.exec(url)?.[1] ?? 0));
         answers.set(url, (answer = { headers: { ...headers, 'content-length': String(own.length) }, body: own }));
       }
-      res.writeHead(200, answer.headers);
+      res.writeHead(200, withRequestId(answer.headers));
       res.end(answer.body);
     };
   }
@@ -59,7 +64,7 @@ async function handlerFor(kind: string | undefined): Promise<RequestListener> {
     await redis.set(extra!, body);
     return (_req, res) => {
       void redis.getBuffer(extra!).then((bytes) => {
-        res.writeHead(200, headers);
+        res.writeHead(200, withRequestId(headers));
         res.end(bytes);
       });
     };
@@ -74,7 +79,7 @@ async function handlerFor(kind: string | undefined): Promise<RequestListener> {
         const source = Buffer.from((await upstream.get<ArrayBuffer>(data.urlAvatar, { responseType: 'arraybuffer' })).data);
         const thumbnail = await sharp(source).resize(128, 128, { fit: 'cover' }).webp({ quality: 80, effort: 4 }).toBuffer();
         await redis.pipeline().set(`${file}:src:${n}`, source).set(`${file}:img:${n}`, thumbnail).exec();
-        res.writeHead(200, { ...headers, 'content-length': String(thumbnail.length) });
+        res.writeHead(200, withRequestId({ ...headers, 'content-length': String(thumbnail.length) }));
         res.end(thumbnail);
       })().catch((err: Error) => {
         res.writeHead(500);
@@ -84,7 +89,7 @@ async function handlerFor(kind: string | undefined): Promise<RequestListener> {
   }
   if (kind === 'http') {
     return (_req, res) => {
-      res.writeHead(200, headers);
+      res.writeHead(200, withRequestId(headers));
       res.end(body);
     };
   }
@@ -96,7 +101,7 @@ async function handlerFor(kind: string | undefined): Promise<RequestListener> {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.get('/avatar/:file', (_req, res) => {
-    res.set(headers).send(body);
+    res.set(withRequestId(headers)).send(body);
   });
   return app;
 }
