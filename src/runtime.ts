@@ -20,7 +20,8 @@ import { createGreenApi } from './greenapi/upstream';
 import type { Logger } from './logger';
 import { createMetrics } from './metrics';
 import { createOutageLog, type OutageLog } from './outage-log';
-import { createJobWaiter } from './queue/job-waiter';
+import { createEnsure } from './work/ensure';
+import { createQueuedWork } from './work/queued';
 import { createQueueEvents, createQueues, type AvatarQueueEvents, type AvatarQueues } from './queue/queues';
 import { createReadiness, type Readiness, type RedisProbe } from './readiness';
 import { connectionTrouble, createCacheRedis, createQueueRedis, watchConnection, type RedisClient } from './redis';
@@ -202,7 +203,10 @@ export async function startRuntime(config: Config, role: Role, baseLogger: Logge
     const avatars = createAvatarService({
       store,
       memory,
-      waiter: createJobWaiter(queues, events, { maxWaitMs: config.missWaitMs, maxBacklog: interactiveBacklogs(config), renderHere: workers?.renderHere, resolveHere: workers?.resolveHere }),
+      ensure: createEnsure(createQueuedWork(queues, events, { maxWaitMs: config.missWaitMs, maxBacklog: interactiveBacklogs(config) }), {
+        maxWaitMs: config.missWaitMs,
+        here: workers && { resolve: workers.resolveHere, render: workers.renderHere },
+      }),
       placeholders,
       limits: {
         miss: createClientLimiter(cache, prefix, 'miss', config.security.missRatePerMin, clock),

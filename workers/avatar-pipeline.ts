@@ -1,6 +1,6 @@
 import { nextLifetime, recordKeepSeconds, sameAnswer, samePicturePath, type FreshnessPolicy } from '../src/avatar/freshness';
 import type { RecordChanges } from '../src/records/record-changes';
-import type { Resolved } from '../src/queue/job-waiter';
+import type { Resolved } from '../src/work/outcome';
 import type { RecordStatus, ContactRecord, AvatarStore, NewPicture, PictureState } from '../src/avatar/store';
 import type { Format } from '../src/avatar/variant';
 import type { Clock } from '../src/clock';
@@ -49,7 +49,7 @@ export interface AvatarPipeline {
    * GetAvatar, then (for a new picture) download, validate, store and render the default variant; writes
    * the answer last. An unchanged picture path downloads nothing.
    */
-  resolve(chatId: string, stored?: { previous: ContactRecord | undefined }): Promise<Resolved>;
+  resolve(chatId: string, stored?: { previous: ContactRecord | undefined }): Promise<Resolved<ContactRecord>>;
   /** The source bytes for a cached answer, downloading again (or resolving again) if they were evicted. */
   sourceFor(chatId: string, meta: ContactRecord): Promise<{ meta: ContactRecord; source: Buffer }>;
   /** A variant of chatId's picture `hash`, rendered and stored in its answer; its bytes. */
@@ -142,7 +142,7 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
     status: RecordStatus,
     url: string,
     { hash, picture }: { hash: string; picture?: NewPicture },
-  ): Promise<Resolved> {
+  ): Promise<Resolved<ContactRecord>> {
     const now = clock();
     const unchanged = previous !== undefined && sameAnswer(previous, { status, hash });
     const lifetime = nextLifetime(freshness, unchanged ? previous : undefined, status);
@@ -171,7 +171,7 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
   }
 
   /** Applies a GetAvatar answer. An expired link (403/404/410) earns exactly one fresh GetAvatar. */
-  async function apply(chatId: string, previous: ContactRecord | undefined, answer: AvatarReply, mayAskAgain: boolean): Promise<Resolved> {
+  async function apply(chatId: string, previous: ContactRecord | undefined, answer: AvatarReply, mayAskAgain: boolean): Promise<Resolved<ContactRecord>> {
     if (answer.kind !== 'avatar') return writeAnswer(chatId, previous, NEGATIVE_STATUS[answer.kind], '', { hash: '' });
     // The same picture path is the same picture: keep hash, variants and ETag; only the link is new.
     const kept = previous?.status === 'ok' && samePicturePath(previous.url, answer.url) ? await store.pictureState(previous.hash, chatId, defaultVariant) : undefined;
@@ -192,7 +192,7 @@ export function createAvatarPipeline({ store, metrics, greenApi, downloader, log
   }
 
   /** `stored`: the answer as the caller just read it, so it is not read twice. */
-  async function resolve(chatId: string, stored?: { previous: ContactRecord | undefined }): Promise<Resolved> {
+  async function resolve(chatId: string, stored?: { previous: ContactRecord | undefined }): Promise<Resolved<ContactRecord>> {
     const previous = stored ? stored.previous : await store.readMeta(chatId);
     return apply(chatId, previous, await greenApi.getAvatar(chatId), true);
   }

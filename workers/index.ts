@@ -17,7 +17,7 @@ import { createMarkBatchFailed } from '../src/warm/batches';
 import { createAvatarPipeline } from './avatar-pipeline';
 import { createRenderProcessor, createResolveProcessor } from './processors';
 import { createRenderHere } from './render-here';
-import type { RenderHere, ResolveHere } from '../src/queue/job-waiter';
+import type { RenderHere, ResolveHere } from '../src/work/ensure';
 import { createResolveHere } from './resolve-here';
 import { createInPlaceWork } from './in-place-work';
 import { createResolveClaims } from './resolve-claims';

@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import type { AvatarStore } from '../src/avatar/store';
+import { servedPart, type AvatarStore } from '../src/avatar/store';
 import type { JobOutcome, RenderJob, ResolveJob } from '../src/queue/jobs';
 import type { AvatarPipeline } from './avatar-pipeline';
 import { isLastAttempt, MAX_RATE_LIMITED_WAITS, toJobError } from './job-errors';
@@ -28,7 +28,8 @@ export function createResolveProcessor(resolveOnce: ResolveOnce) {
     // Runs that used no attempt so far (429s waited out, or waits for another process's resolve).
     const freeRuns = job.attemptsStarted - job.attemptsMade - 1;
     const outcome = await resolveOnce(chatId, { force, batchId, isFinal: (err) => isFinal(job, err), mayWaitOut: freeRuns < MAX_RATE_LIMITED_WAITS });
-    if (outcome !== 'busy') return { status: outcome.record.status };
+    // The record goes to the requests waiting for the job: they need not read it back.
+    if (outcome !== 'busy') return { status: outcome.record.status, record: servedPart(outcome.record) };
     // Not an attempt: the job comes back once the other resolve is done.
     await job.moveToDelayed(Date.now() + busyDelayMs(job), token);
     throw new DelayedError();

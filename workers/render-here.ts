@@ -1,7 +1,7 @@
 import type { AvatarStore } from '../src/avatar/store';
 import type { Logger } from '../src/logger';
 import type { Metrics } from '../src/metrics';
-import type { RenderHere } from '../src/queue/job-waiter';
+import type { RenderHere } from '../src/work/ensure';
 import type { AvatarPipeline } from './avatar-pipeline';
 
 export interface RenderHereDeps {

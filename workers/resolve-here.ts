@@ -1,5 +1,5 @@
 import { RateLimitError } from 'bullmq';
-import type { ResolveHere } from '../src/queue/job-waiter';
+import type { ResolveHere } from '../src/work/ensure';
 import { isLastAttempt, type ReportFailure } from './job-errors';
 import type { ResolveOnce } from './resolve-once';
 

@@ -1,8 +1,8 @@
-import type { AvatarStore } from '../src/avatar/store';
+import type { AvatarStore, ContactRecord } from '../src/avatar/store';
 import type { Clock } from '../src/clock';
 import type { MarkBatchFailed } from '../src/warm/batches';
 import type { AvatarPipeline } from './avatar-pipeline';
-import type { Resolved } from '../src/queue/job-waiter';
+import type { Resolved } from '../src/work/outcome';
 import { toJobError } from './job-errors';
 import type { ResolveClaims } from './resolve-claims';
 
@@ -36,7 +36,7 @@ export interface ResolveAttempt {
  * thrown as toJobError maps it; a final one first leaves the failure marker, so requests do not start the
  * same failing work again at once.
  */
-export type ResolveOnce = (chatId: string, attempt: ResolveAttempt) => Promise<Resolved | 'busy'>;
+export type ResolveOnce = (chatId: string, attempt: ResolveAttempt) => Promise<Resolved<ContactRecord> | 'busy'>;
 
 export function createResolveOnce({ store, pipeline, claims, pauseResolve, failureBackoffSeconds, markBatchFailed, clock }: ResolveOnceDeps): ResolveOnce {
   return async (chatId, { force, batchId, unlessPaused, isFinal, mayWaitOut }) => {

@@ -3,7 +3,8 @@ import type { ResponseMemory } from './memory-cache';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import type { JobWaiter, RenderOutcome, Resolved, ResolveOutcome } from '../queue/job-waiter';
+import type { Ensure } from '../work/ensure';
+import type { RenderOutcome, Resolved, ResolveOutcome } from '../work/outcome';
 import { AppError } from '../errors';
 import { createAdmission, type BudgetKind, type WorkBudget } from './admission';
 import { createPlaceholderResponses } from './placeholder-responses';
@@ -35,7 +36,7 @@ export interface AvatarServiceDeps {
   store: AvatarStore;
   /** Ready responses of fresh records, dropped when a record changes (see memory-cache). */
   memory: ResponseMemory;
-  waiter: JobWaiter;
+  ensure: Ensure;
   placeholders: Placeholders;
   /** Per-client budgets: lookups that start an upstream call, renders of new variants. */
   limits: Record<BudgetKind, WorkBudget>;
@@ -81,8 +82,9 @@ export interface AvatarService {
 }
 
 /**
- * What a resolve done in this process wrote, as a read: enough when the request needs no picture (a negative record,
- * or the JSON info) or the thumbnail it rendered; undefined when the request must read Redis after all.
+ * What a resolve wrote, as a read (in this process: the record and the default thumbnail; by a job: the record):
+ * enough when the request needs no picture (a negative record, or the JSON info) or that thumbnail; undefined
+ * when the request must read Redis after all.
  */
 function producedRead({ record, thumbnail }: Resolved, wanted: VariantName | undefined): AvatarRead | undefined {
   if (record.status !== 'ok' || !wanted) return { meta: record, failed: false };
@@ -99,7 +101,7 @@ export type Answer =
   | { missing: 'pending' | 'error' | 'rate-limited'; cache: CacheState; retryAfter?: number };
 
 
-export function createAvatarService({ store, memory, waiter, placeholders, limits, recent, metrics, logger, clock, options }: AvatarServiceDeps): AvatarService {
+export function createAvatarService({ store, memory, ensure, placeholders, limits, recent, metrics, logger, clock, options }: AvatarServiceDeps): AvatarService {
   // One background refresh per stale answer per process (keyed by the answer's version, so the next stale
   // answer refreshes again); BullMQ's deduplication id dedupes across processes.
   const refreshing = new LRUCache<string, true>({ max: 10_000, ttl: 30_000 });
@@ -126,7 +128,7 @@ export function createAvatarService({ store, memory, waiter, placeholders, limit
     const version = `${chatId} ${meta.resolvedAt}`;
     if (refreshing.has(version)) return;
     refreshing.set(version, true);
-    waiter.refresh(chatId).catch((err: Error) => {
+    ensure.refresh(chatId).catch((err: Error) => {
       refreshing.delete(version);
       log.warn({ chatId, err: err.message }, 'could not enqueue refresh');
     });
@@ -148,11 +150,12 @@ export function createAvatarService({ store, memory, waiter, placeholders, limit
     if (!read.meta && read.failed) return { missing: 'error', cache: 'MISS' };
     if (!read.meta) {
       cache = 'MISS';
-      const { retryAfter, outcome } = await admitted('miss', req.chatId, waiter.isResolving(req.chatId), clientIp, () =>
-        waiter.resolve(req.chatId, waitLeft()),
+      const { retryAfter, outcome } = await admitted('miss', req.chatId, ensure.isResolving(req.chatId), clientIp, () =>
+        ensure.resolve(req.chatId, waitLeft()),
       );
-      // Resolved here: what it wrote, when that is all the request needs. Else (a job, another process, refused:
-      // a refused request may have come just as the work it would join finished) read again.
+      // What the resolve wrote, when that is all the request needs. Else (a picture it did not render, a wait
+      // that ended without it, or refused: a refused request may have come just as the work it would join
+      // finished) read again.
       read = (typeof outcome === 'object' && producedRead(outcome, wanted)) || (await store.read(req.chatId, wanted));
       if (!read.meta) return outcome ? { missing: missingAfter(outcome), cache } : { missing: 'rate-limited', cache, retryAfter };
     }
@@ -186,7 +189,7 @@ export function createAvatarService({ store, memory, waiter, placeholders, limit
     if (!variant) {
       if (cache === 'HIT') cache = 'MISS';
       const job = { chatId: req.chatId, hash: meta.hash, size: req.size, format: req.format };
-      const { retryAfter, outcome } = await admitted('render', renderKey(job), waiter.isRendering(job), clientIp, () => waiter.render(job, waitLeft()));
+      const { retryAfter, outcome } = await admitted('render', renderKey(job), ensure.isRendering(job), clientIp, () => ensure.render(job, waitLeft()));
       // Rendered here: the bytes just stored; else whatever the render job (or another process) stored.
       variant = typeof outcome === 'object' ? outcome.bytes : (await store.read(req.chatId, wanted)).variant;
       if (!variant) return outcome ? unresolved(req, missingAfter(outcome), cache, clientIp) : rateLimited(req, 'render', retryAfter);

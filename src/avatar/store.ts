@@ -45,6 +45,20 @@ export interface ContactRecord {
  */
 export type ServedRecord = Pick<ContactRecord, 'status' | 'hash' | 'resolvedAt' | 'freshUntil' | 'changedAt'>;
 
+/** What requests need of a record, the workers' fields left out: what a resolve job hands to the requests waiting for it. */
+export function servedPart({ status, hash, resolvedAt, freshUntil, changedAt }: ServedRecord): ServedRecord {
+  return { status, hash, resolvedAt, freshUntil, changedAt };
+}
+
+/** A served record that came through a job's return value (JSON in Redis): checked, or undefined. */
+export function servedFrom(value: unknown): ServedRecord | undefined {
+  const record = value as Partial<ServedRecord> | undefined;
+  if (!record || !(RECORD_STATUSES as readonly unknown[]).includes(record.status)) return undefined;
+  const numbers = [record.resolvedAt, record.freshUntil, record.changedAt];
+  if (typeof record.hash !== 'string' || !numbers.every((n) => typeof n === 'number' && Number.isFinite(n))) return undefined;
+  return servedPart(record as ServedRecord);
+}
+
 /** What background work (warming, keep-fresh) needs of a contact's record: is it fresh, since when, how long it lives. */
 export type RecordFreshness = Pick<ContactRecord, 'status' | 'resolvedAt' | 'freshUntil' | 'lifetime'>;
 

@@ -1,4 +1,5 @@
 import type { DefaultJobOptions, JobsOptions } from 'bullmq';
+import type { ServedRecord } from '../avatar/store';
 import type { Format } from '../avatar/variant';
 
 /** Job names, payloads and ids: the contract between the API and the workers. No secrets in job data. */
@@ -30,8 +31,10 @@ export interface RenderJob {
   format: Format;
 }
 
+/** What a job returns: the record's status, and for a resolve job the record it wrote, for the requests waiting. */
 export interface JobOutcome {
   status: string;
+  record?: ServedRecord;
 }
 
 /**
