@@ -143,9 +143,8 @@ export function createTieredStore({ redis, durable, retries, keepSeconds, defaul
     async putPicture(hash, picture, to) {
       const { source, info, variant } = picture;
       const persisted = await persist(`picture ${hash} ${to.chatId}`, async () => {
-        if (source) await durable.putSource(hash, source);
-        if (info) await durable.putInfo(hash, info);
-        if (variant) await durable.putVariant(hash, variant, variant.bytes);
+        // The blobs at once (each its own name: a cold miss waited for them one after another), the record after them.
+        await Promise.all([source && durable.putSource(hash, source), info && durable.putInfo(hash, info), variant && durable.putVariant(hash, variant, variant.bytes)]);
         if ('meta' in to) await durable.writeRecord(to.chatId, to.meta);
       });
       // The source stays out of Redis once the durable store has it.
