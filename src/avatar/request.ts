@@ -95,6 +95,10 @@ function checkParams(params: URLSearchParams, allowed: Set<string>): void {
   }
 }
 
+/** Most avatar URLs have no query: one empty, never changed, instance for all of them. */
+const NO_PARAMS: Readonly<URLSearchParams> = new URLSearchParams();
+const queryParams = (query: string): Readonly<URLSearchParams> => (query === '' ? NO_PARAMS : new URLSearchParams(query));
+
 type SplitFile = { chatId: string; opaqueId?: string; format: Format; negotiated: boolean };
 
 /** The chatId an id names, with the opaque id when the URL used one. */
@@ -107,7 +111,11 @@ function splitFile(file: string, accept: string | undefined, ids: PublicIds): Sp
   const dot = file.lastIndexOf('.');
   const ext = dot > 0 ? file.slice(dot + 1) : '';
   const format = parseFormat(ext);
-  if (format) return { ...contact(ids, file.slice(0, dot)), format, negotiated: false };
+  if (format) {
+    // Built field by field, not spread: every request not served from memory passes here.
+    const { chatId, opaqueId } = contact(ids, file.slice(0, dot));
+    return { chatId, opaqueId, format, negotiated: false };
+  }
   // A trailing ".xyz" is a format only when it is one we serve: "11001234567@c.us" is an id. An opaque token has no dot.
   const whole = isOpaqueId(file) ? undefined : ids.read(file);
   if (whole) return { chatId: whole, format: negotiateFormat(accept), negotiated: true };
@@ -133,7 +141,7 @@ function parseSize(values: string[], defaultSize: number): number {
  */
 export function parseAvatarRequest(file: string, query: string, accept: string | undefined, defaultSize: number, ids: PublicIds): AvatarRequest {
   const { chatId, opaqueId, format, negotiated } = splitFile(file, accept, ids);
-  const params = new URLSearchParams(query);
+  const params = queryParams(query);
   checkParams(params, QUERY_PARAMS);
   const size = parseSize(params.getAll('size'), defaultSize);
   const fallback = params.getAll('fallback');
@@ -150,7 +158,7 @@ export function parseAvatarRequest(file: string, query: string, accept: string |
  */
 export function parseInfoRequest(file: string, query: string, defaultSize: number, defaultFormat: Format, ids: PublicIds): AvatarRequest {
   const named = contact(ids, file.slice(0, -'.json'.length));
-  const params = new URLSearchParams(query);
+  const params = queryParams(query);
   checkParams(params, INFO_QUERY_PARAMS);
   return { ...named, size: parseSize(params.getAll('size'), defaultSize), format: defaultFormat, negotiated: false, fallback404: false, placeholder: SILHOUETTE, exp: parseExp(params) };
 }
