@@ -47,7 +47,8 @@ export function createRecentRequests(redis: RedisClient, keyPrefix: string, { fl
   timer.unref();
   return {
     touch(chatId) {
-      const last = written.get(chatId);
+      // A peek: every hit passes here, and a write (set) already keeps a chatId's place in the LRU.
+      const last = written.peek(chatId);
       if (last === undefined || clock() - last >= rewriteMs) pending.add(chatId);
     },
     flush,
