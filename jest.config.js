@@ -1,8 +1,8 @@
 /** @type {import('jest').Config} */
 module.exports = {
   preset: 'ts-jest',
-  // thumbhash (the reference src/images/thumbhash.ts is tested against) ships ES modules only: compile it to
-  // CommonJS for Jest.
+  // thumbhash (the picture info's ThumbHash) ships ES modules only: compile it to CommonJS for Jest (Node
+  // 20.19+ loads it from the CommonJS build by require() itself).
   transform: {
     '^.+\\.ts$': 'ts-jest',
     '/node_modules/thumbhash/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', moduleResolution: 'node10', verbatimModuleSyntax: false } }],

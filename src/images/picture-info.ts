@@ -1,4 +1,4 @@
-import { rgbaToThumbHash, thumbHashToRGBA } from './thumbhash';
+import { rgbaToThumbHash, thumbHashToRGBA } from 'thumbhash';
 import type { PictureSize, SquarePixels } from './render';
 import { encodePng, shrinkToRgba } from './tiny-png';
 
