@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Queue } from 'bullmq';
-import type { InstanceBreaker } from './greenapi/breaker';
+import { INSTANCE_STATES, type InstanceBreaker } from './greenapi/breaker';
 
 /**
  * Every Prometheus metric of the service, in one registry per process (so tests can run several stacks).
@@ -22,7 +22,6 @@ export interface Metrics {
 }
 
 const JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'failed'] as const;
-const INSTANCE_STATES = ['ok', 'unauthorized', 'quota'] as const;
 
 /** The Green API instances whose breaker state (in Redis) is reported at each scrape. */
 export interface UpstreamInstances {

@@ -4,7 +4,9 @@
  */
 import { PLACEHOLDER_CHOICES } from './avatar/request';
 import { AVATAR_STATUSES, CACHE_STATES } from './avatar/response';
-import { FORMATS, MAX_SIZE, SIZES } from './avatar/variant';
+import { FORMATS, MAX_SIZE, SIZES, urlExtension } from './avatar/variant';
+import { INSTANCE_STATES } from './greenapi/breaker';
+import { READINESS_STATUSES, UNKNOWN_STATE } from './readiness';
 
 // Enums come from the constants the code uses, so the document cannot drift from them.
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -75,9 +77,9 @@ export const openApiDocument = {
           thumbhash: { type: ['string', 'null'], description: 'ThumbHash of the picture, base64' },
           urls: {
             type: 'object',
-            required: ['webp', 'avif', 'png', 'jpg'],
+            required: FORMATS.map(urlExtension),
             additionalProperties: false,
-            properties: { webp: { type: 'string' }, avif: { type: 'string' }, png: { type: 'string' }, jpg: { type: 'string' } },
+            properties: Object.fromEntries(FORMATS.map((format) => [urlExtension(format), { type: 'string' }])),
           },
           srcset: { type: 'string', description: 'The default format at 1x, 2x and 3x of the size' },
         },
@@ -122,11 +124,11 @@ export const openApiDocument = {
         description: 'The public port gives status alone; the parts and instances with Authorization: Bearer <ADMIN_TOKEN>, or on METRICS_PORT',
         required: ['status'],
         properties: {
-          status: { enum: ['ok', 'unavailable'] },
+          status: { enum: Object.values(READINESS_STATUSES) },
           redis: { type: 'string', description: 'ok, or why not: "unreachable (connection refused)"' },
           queue: { type: 'string' },
           storage: { type: 'string', description: 'the durable store: ok, none (STORAGE_URL=none), or "failing (<reason>)"; never makes the service unready' },
-          upstream: { enum: ['ok', 'unauthorized', 'quota', 'unknown'] },
+          upstream: { enum: [...INSTANCE_STATES, UNKNOWN_STATE] },
           instances: { type: 'object', additionalProperties: { type: 'string' } },
           quota: { type: 'object', description: 'What the last HTTP 466 said, per instance paused for it' },
         },

@@ -4,6 +4,11 @@ import { reasonOf } from './outage-log';
 import { connectionTrouble, type RedisClient } from './redis';
 import type { StorageHealth } from './storage/observed-store';
 
+/** `/readyz`'s status, ready or not. */
+export const READINESS_STATUSES = { ready: 'ok', unready: 'unavailable' } as const;
+/** An instance whose state could not be read in time (Redis slow or down). */
+export const UNKNOWN_STATE = 'unknown';
+
 export type ReadinessReport = Record<string, string | Record<string, string> | Record<string, QuotaReport>>;
 
 export interface Readiness {
@@ -50,11 +55,11 @@ export function createReadiness(parts: { redis: RedisProbe; queue: RedisProbe; s
       const [redis, queue, ...states] = await Promise.all([
         probe(parts.redis, timeoutMs),
         probe(parts.queue, timeoutMs),
-        ...upstream.idInstances.map((id) => within(upstream.breaker.state(id), timeoutMs).catch(() => 'unknown')),
+        ...upstream.idInstances.map((id) => within(upstream.breaker.state(id), timeoutMs).catch(() => UNKNOWN_STATE)),
       ]);
       // The upstream is ok while any instance takes calls; `instances` says which do not, `quota` what a 466 said.
       const instances = Object.fromEntries(upstream.idInstances.map((id, i) => [id, states[i]!]));
-      const overall = states.includes('ok') ? 'ok' : (states[0] ?? 'unknown');
+      const overall = states.includes('ok') ? 'ok' : (states[0] ?? UNKNOWN_STATE);
       const report: ReadinessReport = { redis, queue, storage: parts.storage?.state() ?? 'none', upstream: overall, instances };
       const exhausted = upstream.idInstances.filter((_, i) => states[i] === 'quota');
       if (exhausted.length > 0) {

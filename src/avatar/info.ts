@@ -8,7 +8,7 @@ import { avatarEtag } from './etag';
 import type { Answer, AvatarService, ServeContext } from './service';
 import type { AvatarStore } from './store';
 import type { PublicIds } from '../ids/public-id';
-import { FORMATS, type Format } from './variant';
+import { FORMATS, urlExtension, type Format } from './variant';
 
 /** `GET /avatar/:id.json`: what a web app needs to show an avatar well, read from what the workers stored. */
 export interface AvatarInfoJson {
@@ -26,7 +26,7 @@ export interface AvatarInfoJson {
   /** Blur-up image (data URI, under 1 KB): from the ThumbHash, or the placeholder itself. */
   placeholder: string;
   thumbhash: string | null;
-  urls: Record<'webp' | 'avif' | 'png' | 'jpg', string>;
+  urls: Record<ReturnType<typeof urlExtension>, string>;
   srcset: string;
 }
 
@@ -50,13 +50,12 @@ export interface AvatarInfoDeps {
 /** The placeholder's own tiny image: what a page shows for a contact without a picture. */
 const PLACEHOLDER_PREVIEW_SIZE = 32;
 
-const extension = (format: Format) => (format === 'jpeg' ? 'jpg' : format);
 
 export function createAvatarInfo({ avatars, store, placeholders, clock, options }: AvatarInfoDeps) {
 
   // The links carry the request's exp (or none): they expire with the JSON that hands them out.
   const imageUrl = (req: AvatarRequest, format: Format): string =>
-    avatarUrl('', options.ids.urlId(req.chatId), { size: req.size, format: extension(format), key: options.signingKey, exp: req.exp });
+    avatarUrl('', options.ids.urlId(req.chatId), { size: req.size, format: urlExtension(format), key: options.signingKey, exp: req.exp });
 
 
   async function describe(req: AvatarRequest, answer: Answer): Promise<AvatarInfoJson> {
@@ -69,8 +68,8 @@ export function createAvatarInfo({ avatars, store, placeholders, clock, options 
       updatedAt: meta ? new Date(meta.changedAt).toISOString() : null,
       width: req.size,
       height: req.size,
-      urls: Object.fromEntries(FORMATS.map((f) => [extension(f), imageUrl(req, f)])) as AvatarInfoJson['urls'],
-      srcset: avatarSrcSet('', options.ids.urlId(req.chatId), { size: req.size, format: extension(options.defaultFormat), key: options.signingKey, exp: req.exp }),
+      urls: Object.fromEntries(FORMATS.map((f) => [urlExtension(f), imageUrl(req, f)])) as AvatarInfoJson['urls'],
+      srcset: avatarSrcSet('', options.ids.urlId(req.chatId), { size: req.size, format: urlExtension(options.defaultFormat), key: options.signingKey, exp: req.exp }),
     };
     if (meta?.status === 'ok') {
       return {

@@ -2,6 +2,8 @@
 
 export const FORMATS = ['webp', 'avif', 'png', 'jpeg'] as const;
 export type Format = (typeof FORMATS)[number];
+/** How a format is spelled in the URLs the service writes (JPEG as `.jpg`). */
+export const urlExtension = (format: Format) => (format === 'jpeg' ? 'jpg' : format);
 
 /** Sizes are snapped up to this fixed set so arbitrary `?size=` values cannot blow up the cache. */
 export const SIZES = [32, 48, 64, 96, 128, 192, 256, 384, 512, 640] as const;

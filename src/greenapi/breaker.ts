@@ -4,7 +4,8 @@ import { LIFETIMES } from '../lifetimes';
 import type { QuotaReport } from './errors';
 
 /** Why an instance is not being called: a wrong token/instance or one not ready (401/403/400), or an exhausted plan (466). */
-export type InstanceState = 'ok' | 'unauthorized' | 'quota';
+export const INSTANCE_STATES = ['ok', 'unauthorized', 'quota'] as const;
+export type InstanceState = (typeof INSTANCE_STATES)[number];
 
 export interface BreakerCooldowns {
   unauthorizedSeconds: number;

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Router, type RequestHandler } from 'express';
 import type { Metrics } from '../metrics';
-import type { Readiness } from '../readiness';
+import { READINESS_STATUSES, type Readiness } from '../readiness';
 
 /** Health answers describe this moment: no cache (a shared cache must never keep a /healthz). */
 const noStore: RequestHandler = (_req, res, next) => {
@@ -39,7 +39,7 @@ export function healthRouter(readiness: Readiness, metrics: Metrics, { metricsHe
   });
   router.get('/readyz', noStore, async (req, res) => {
     const { ready, parts } = await readiness.check();
-    const status = ready ? 'ok' : 'unavailable';
+    const status = ready ? READINESS_STATUSES.ready : READINESS_STATUSES.unready;
     res.status(ready ? 200 : 503).json(showDetails(req) ? { status, ...parts } : { status });
   });
   if (metricsHere) router.use(metricsRouter(metrics));
