@@ -14,6 +14,9 @@ const json = (schema: object, description: string, headers?: object) => ({ descr
 const error = (description: string, headers?: object) => json(ref('ErrorBody'), description, headers);
 const header = (description: string, required = true, schema: object = { type: 'string' }) => ({ description, required, schema });
 
+/** The JSON info's `urls`: one per format, named as the service spells it in URLs. */
+const URL_KEYS = FORMATS.map(urlExtension);
+
 const AVATAR_HEADERS = {
   ETag: header('Strong validator: the picture (content hash), the variant and the rendering pipeline; or the placeholder'),
   'Cache-Control': header('public, max-age=N[, stale-while-revalidate=S] while the answer is fresh; no-store for pending, error and rate-limited'),
@@ -77,9 +80,9 @@ export const openApiDocument = {
           thumbhash: { type: ['string', 'null'], description: 'ThumbHash of the picture, base64' },
           urls: {
             type: 'object',
-            required: FORMATS.map(urlExtension),
+            required: URL_KEYS,
             additionalProperties: false,
-            properties: Object.fromEntries(FORMATS.map((format) => [urlExtension(format), { type: 'string' }])),
+            properties: Object.fromEntries(URL_KEYS.map((key) => [key, { type: 'string' }])),
           },
           srcset: { type: 'string', description: 'The default format at 1x, 2x and 3x of the size' },
         },
